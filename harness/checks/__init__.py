@@ -1,0 +1,122 @@
+"""Checks: small registered functions that turn traces into verdicts.
+
+A check is a plain function registered with :func:`check`, citing the page's section anchor it
+verifies::
+
+    @check("chunk-order", claim="#a-streamingresponse-with-yield")
+    def chunk_order(trace, scenario, variant):
+        ...                       # return None (or a short note) when the claim holds
+        raise Failure("Chunks differ", expected=..., seen=..., detail=...)
+
+Raise :class:`Failure` when the app breaks the claim (``fail``), :class:`NonStrict` when it holds
+only with help (``non-strict``), :class:`NotApplicable` when the check does not apply (``n/a``),
+:class:`Informational` to report a measurement without a verdict. Any other exception is the
+check's own bug and becomes ``error`` with the exception; it never crashes the run.
+
+A check that compares a variant with its twins along one axis declares ``twins="axis"`` and
+receives a fourth argument: a list of ``(twin_variant, twin_trace)``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ..errors import UsageError
+from ..outcomes import Outcome
+
+__all__ = ["Check", "check", "Failure", "NonStrict", "NotApplicable", "Informational", "registry",
+           "get_checks", "show", "first_difference"]
+
+
+class Verdict(Exception):
+    """Base of the ways a check reports something other than a plain pass."""
+
+    outcome: Outcome
+
+    def __init__(self, title: str, *, expected: Any = None, seen: Any = None, detail: str = "") -> None:
+        super().__init__(title)
+        self.title, self.expected, self.seen, self.detail = title, expected, seen, detail
+
+    def __str__(self) -> str:
+        lines = [self.title]
+        if self.expected is not None or self.seen is not None:
+            lines += [f"  expected: {show(self.expected)}", f"  seen:     {show(self.seen)}"]
+        if self.detail:
+            lines.append(f"  {self.detail}")
+        return "\n".join(lines)
+
+
+class Failure(Verdict):
+    outcome = Outcome.FAIL
+
+
+class NonStrict(Verdict):
+    outcome = Outcome.NON_STRICT
+
+
+class Informational(Verdict):
+    outcome = Outcome.INFORMATIONAL
+
+
+class NotApplicable(Verdict):
+    outcome = Outcome.NA
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    claim: str
+    func: Callable[..., Any]
+    twins: str | None = None
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.func) or ""
+
+
+_REGISTRY: dict[str, Check] = {}
+
+
+def check(name: str, *, claim: str, twins: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``func`` as check ``name``; a second registration of the name from elsewhere is refused."""
+    if not claim.startswith("#"):
+        raise ValueError(f"check {name!r}: claim must be a section anchor such as '#no-annotation', got {claim!r}")
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        existing = _REGISTRY.get(name)
+        if existing is not None and existing.func.__qualname__ != func.__qualname__:
+            raise ValueError(f"check {name!r} is already registered by {existing.func.__module__}")
+        _REGISTRY[name] = Check(name, claim, func, twins)
+        return func
+    return register
+
+
+def registry() -> dict[str, Check]:
+    from . import stream, parity, openapi  # noqa: F401  (registered in this order, the order of columns)
+    return dict(_REGISTRY)
+
+
+def get_checks(names: list[str] | None = None) -> list[Check]:
+    checks = registry()
+    if not names:
+        return list(checks.values())
+    unknown = [n for n in names if n not in checks]
+    if unknown:
+        raise UsageError(f"unknown check {', '.join(map(repr, unknown))}; checks are: {', '.join(checks)}")
+    return [checks[n] for n in names]
+
+
+def show(value: Any, limit: int = 120) -> str:
+    """A short, escaped rendering: bytes and str through repr, so control bytes cannot leak out."""
+    text = repr(bytes(value) if isinstance(value, bytearray) else value)
+    return text if len(text) <= limit else text[: limit - 15] + f"... ({len(text)} chars)"
+
+
+def first_difference(a: list[Any] | bytes, b: list[Any] | bytes) -> int:
+    """Index of the first element where ``a`` and ``b`` differ (the shorter length if one is a prefix)."""
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))

@@ -1,0 +1,69 @@
+"""Parity checks: twins that differ on one axis must give the same response.
+
+Compared: status, every header, every body message (bytes and ``more_body``), how the request
+ended, and the OpenAPI operation. The page promises these axes change nothing the client sees.
+"""
+
+from __future__ import annotations
+
+from ..trace import Trace
+from . import Failure, NotApplicable, check, first_difference, show
+
+
+def signature(trace: Trace) -> dict[str, object]:
+    """What a client and a reader of /openapi.json can observe of a response."""
+    return {  # the most telling difference first: how the request ended
+        "ending": trace.failure_cause or "completed",
+        "status": trace.status,
+        "headers": list(trace.headers),
+        "body messages": [(m.data, m.more_body) for m in trace.body_messages],
+        "openapi operation": trace.openapi_operation,
+    }
+
+
+def _compare(trace, variant, twins, axis: str) -> str:
+    if variant.is_page:
+        raise NotApplicable("the page's reference routes are compared through the generated variants")
+    comparable = [(v, t) for v, t in twins if t is not None]
+    if not comparable:
+        raise NotApplicable(f"no twin along {axis!r} exists for this variant (" +
+                            "; ".join(v.na_reason or "n/a" for v, _ in twins) + ")")
+    mine = signature(trace)
+    for twin, twin_trace in comparable:
+        theirs = signature(twin_trace)
+        for part in mine:
+            if mine[part] != theirs[part]:
+                a, b = mine[part], theirs[part]
+                where = ""
+                if isinstance(a, list) and isinstance(b, list):
+                    i = first_difference(a, b)
+                    where = f" at item {i}"
+                    a = a[i] if i < len(a) else "(nothing)"
+                    b = b[i] if i < len(b) else "(nothing)"
+                raise Failure(f"{part} differ from twin {twin.id} ({axis}={twin.axis[axis]})",
+                              expected=b, seen=a,
+                              detail=f"{variant.id} ({axis}={variant.axis[axis]}) vs {twin.id}{where}; "
+                                     f"the page says {axis} changes nothing")
+    return "identical to " + ", ".join(v.id for v, _ in comparable)
+
+
+@check("annotation-neutral", claim="#no-annotation", twins="annotation")
+def annotation_neutral(trace, scenario, variant, twins):
+    """Matching, missing and mismatched return annotations give identical responses and OpenAPI:
+    FastAPI does not use the annotation of a streaming path operation."""
+    return _compare(trace, variant, twins, "annotation")
+
+
+@check("sync-async-parity", claim="#non-async-path-operation-functions", twins="function")
+def sync_async_parity(trace, scenario, variant, twins):
+    """A plain ``def`` generator streams exactly like its ``async def`` twin."""
+    return _compare(trace, variant, twins, "function")
+
+
+@check("yield-from-parity", claim="#yield-from", twins="loop")
+def yield_from_parity(trace, scenario, variant, twins):
+    """``yield from`` over an iterable streams exactly like the ``for ... yield`` loop."""
+    return _compare(trace, variant, twins, "loop")
+
+
+__all__ = ["annotation_neutral", "sync_async_parity", "yield_from_parity", "signature", "show"]

@@ -1,0 +1,153 @@
+"""Checks on one trace: what the client received and what the app-side probe saw."""
+
+from __future__ import annotations
+
+import json
+
+from ..trace import AppReturned, GeneratorStep, LockStepViolation, lifecycle_violations
+from . import Failure, NotApplicable, check, first_difference, show
+
+
+def _cause(trace) -> str:
+    cause = trace.failure_cause
+    return f" ({cause})" if cause else ""
+
+
+def _require_response(trace) -> None:
+    if trace.status is None:
+        raise Failure("No response was started", expected="http.response.start with status 200",
+                      seen="nothing", detail=trace.failure_cause or "")
+    if trace.status != 200:
+        raise Failure("Unexpected status", expected=200, seen=trace.status, detail=trace.failure_cause or "")
+
+
+@check("chunk-order", claim="#a-streamingresponse-with-yield")
+def chunk_order(trace, scenario, variant):
+    """Each yielded chunk is one body message, in order, boundary for boundary (str sent as UTF-8),
+    then exactly one final message with ``more_body`` false and nothing after it."""
+    _require_response(trace)
+    expected = [c for c in scenario.wire_chunks if c]
+    seen = [m.data for m in trace.body_messages if m.data]
+    problems = lifecycle_violations(trace.events)
+    if seen != expected:
+        i = first_difference(seen, expected)
+        same_bytes = b"".join(seen) == b"".join(expected)
+        detail = (f"first difference at chunk {i}; {len(seen)} non-empty messages seen, {len(expected)} expected"
+                  + ("; the bytes are equal, only the chunk boundaries differ" if same_bytes else "")
+                  + "".join(f"; {p}" for p in problems) + _cause(trace))
+        raise Failure("Body chunks differ from the yielded chunks",
+                      expected=expected[i] if i < len(expected) else "(no more chunks)",
+                      seen=seen[i] if i < len(seen) else "(no more messages)", detail=detail)
+    if problems:
+        raise Failure("The response messages break the ASGI lifecycle",
+                      expected="start, body messages with more_body true, one final message with more_body false",
+                      seen=problems[0], detail="; ".join(problems[1:]) + _cause(trace))
+    return f"{len(expected)} chunks in order, then the final message"
+
+
+@check("content-type", claim="#a-custom-pngstreamingresponse")
+def content_type(trace, scenario, variant):
+    """A plain ``StreamingResponse`` sends no Content-Type at all; a subclass sends exactly its
+    ``media_type``."""
+    _require_response(trace)
+    values = [v.decode("latin-1") for v in trace.header_values("content-type")]
+    if variant.axis["response"] == "plain":
+        if values:
+            raise Failure("A plain StreamingResponse sent a Content-Type header",
+                          expected="no content-type header", seen=values)
+        return "no Content-Type header"
+    if values != [scenario.media_type]:
+        hint = ""
+        if len(values) == 1 and values[0].split(";")[0].strip() == scenario.media_type.split(";")[0].strip():
+            hint = "the type matches but its parameters (e.g. charset) differ"
+        raise Failure("The subclass's media_type was not sent exactly", expected=[scenario.media_type],
+                      seen=values, detail=hint)
+    return f"Content-Type: {values[0]}"
+
+
+def _transformation_hint(expected: bytes, seen: bytes, chunks: list[bytes]) -> str:
+    """Name the transformation when it is a known one: JSON encoding, repr, a text re-encoding."""
+    candidates: dict[str, bytes] = {}
+    try:
+        texts = [c.decode("utf-8") for c in chunks]
+        candidates["each chunk JSON-encoded"] = b"".join(json.dumps(t).encode() for t in texts)
+        candidates["each chunk JSON-encoded (non-ASCII kept)"] = b"".join(
+            json.dumps(t, ensure_ascii=False).encode() for t in texts)
+        candidates["the whole body JSON-encoded as a list"] = json.dumps(texts).encode()
+        candidates["the whole body JSON-encoded as one string"] = json.dumps("".join(texts)).encode()
+        candidates["re-encoded from latin-1 to UTF-8"] = expected.decode("latin-1").encode("utf-8")
+    except UnicodeDecodeError:
+        candidates["decoded as UTF-8 with replacement and re-encoded"] = expected.decode(
+            "utf-8", "replace").encode("utf-8")
+    candidates["each chunk rendered with repr()"] = b"".join(repr(c).encode() for c in chunks)
+    for name, value in candidates.items():
+        if value == seen:
+            return f"the body is exactly the chunks {name}"
+    return ""
+
+
+@check("no-json-coercion", claim="#a-streamingresponse-with-yield")
+def no_json_coercion(trace, scenario, variant):
+    """Chunks arrive byte for byte: nothing quoted, escaped, JSON-encoded or re-encoded, whatever
+    they contain (JSON look-alikes, quotes, backslashes, newlines, non-ASCII, NUL, invalid UTF-8)."""
+    _require_response(trace)
+    chunks = scenario.wire_chunks
+    expected, seen = b"".join(chunks), trace.body
+    if seen != expected:
+        i = first_difference(seen, expected)
+        hint = _transformation_hint(expected, seen, chunks)
+        raise Failure("The body bytes are not the yielded bytes", expected=expected[max(0, i - 8):i + 24],
+                      seen=seen[max(0, i - 8):i + 24],
+                      detail=f"first differing byte at offset {i} (excerpts start at {max(0, i - 8)}); "
+                             f"{len(seen)} bytes seen, {len(expected)} expected"
+                             + (f"; {hint}" if hint else "") + _cause(trace))
+    return f"{len(expected)} bytes byte-for-byte"
+
+
+@check("incremental-delivery", claim="#a-streamingresponse-with-yield")
+def incremental_delivery(trace, scenario, variant):
+    """Lock-step: the producer is never asked for chunk k+1 before chunk k reached the client, so a
+    framework that buffers (or reads ahead on the event loop) cannot pass."""
+    if len(scenario.chunks) < 2:
+        raise NotApplicable("a single chunk cannot show incremental delivery")
+    violations = trace.of(LockStepViolation)
+    if violations:
+        v = violations[0]
+        where = ("on the event loop (an async generator), where the producer cannot wait"
+                 if v.on_event_loop else f"on a worker thread, after waiting {v.waited_s:.2f} s for it")
+        raise Failure(f"Chunk {v.index} was requested before chunk {v.index - 1} reached the client",
+                      expected=f"{v.index} chunks delivered before chunk {v.index} is produced",
+                      seen=f"{v.delivered} delivered", detail=f"checked {where}; the framework buffered "
+                      "or read ahead" + _cause(trace))
+    steps = trace.of(GeneratorStep)
+    if len(steps) != len(scenario.chunks):
+        raise Failure("The producer was not asked for every chunk", expected=len(scenario.chunks),
+                      seen=len(steps), detail=trace.failure_cause or "")
+    return f"{len(steps)} chunks delivered in lock-step"
+
+
+@check("closure-on-completion", claim="#simulate-a-file")
+def closure_on_completion(trace, scenario, variant):
+    """The file-like object the generator opens in a ``with`` block is closed once the generator is
+    done, by the time the response is complete, for sync and async variants alike."""
+    if variant.is_page and variant.page_path.startswith("/story/"):
+        raise NotApplicable("the page's story routes iterate a str's lines: they open no resource")
+    opened, closed = trace.resource_events()
+    if not opened:
+        raise Failure("The resource was never opened", expected="opened by the generator", seen="never opened",
+                      detail=trace.failure_cause or "")
+    returned = trace.of(AppReturned)
+    if not returned:
+        raise Failure("The response did not complete", expected="the app returns", seen=trace.failure_cause)
+    if not closed:
+        raise Failure("The resource was still open when the response completed",
+                      expected=f"{opened[0].resource} closed", seen="still open (no close, and no GC was asked)")
+    if trace.events.index(closed[0]) > trace.events.index(returned[0]):  # recorded order, under one lock
+        raise Failure("The resource was closed only after the response completed",
+                      expected="closed before the ASGI app returns",
+                      seen=f"closed {(closed[0].t - returned[0].t) * 1000:.1f} ms after it returned")
+    return f"{closed[0].resource} closed {(returned[0].t - closed[0].t) * 1000:.2f} ms before the response completed"
+
+
+__all__ = ["chunk_order", "content_type", "no_json_coercion", "incremental_delivery", "closure_on_completion",
+           "show"]

@@ -1,0 +1,60 @@
+"""What is installed beside the harness, and whether that FastAPI has the feature at all (C14)."""
+
+from __future__ import annotations
+
+import platform
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+
+__all__ = ["FEATURE_SINCE", "versions", "feature_missing_reason", "RunInfo", "parse_version"]
+
+FEATURE_SINCE = (0, 134, 0)  # "Added in FastAPI 0.134.0." (the note after the page's title)
+
+
+def _dist_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """The leading numeric release of a version string ('0.134.0rc1' -> (0, 134, 0))."""
+    m = re.match(r"^\s*v?(\d+(?:\.\d+)*)", text)
+    return tuple(int(p) for p in m.group(1).split(".")) if m else ()
+
+
+def versions() -> dict[str, str]:
+    return {
+        "harness": _dist_version("fastapi-stream-harness"),
+        "fastapi": _dist_version("fastapi"),
+        "starlette": _dist_version("starlette"),
+        "pydantic": _dist_version("pydantic"),
+        "python": platform.python_version(),
+    }
+
+
+def feature_missing_reason(fastapi_version: str | None = None) -> str | None:
+    """Why the installed FastAPI cannot stream with ``yield`` (``None`` when it can)."""
+    version = fastapi_version or versions()["fastapi"]
+    parsed = parse_version(version)
+    if not parsed:
+        return f"FastAPI is {version}: cannot tell whether it has the feature (added in 0.134.0)"
+    if parsed < FEATURE_SINCE:
+        return f"FastAPI {version} predates the feature: streaming with yield was added in 0.134.0"
+    return None
+
+
+@dataclass
+class RunInfo:
+    """The header of a results file: what ran, where, with what."""
+
+    engines: list[str]
+    selection: dict[str, object]
+    versions: dict[str, str] = field(default_factory=versions)
+    platform: str = field(default_factory=platform.platform)
+    started: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    wall_time_s: float = 0.0
+    load_errors: list[dict[str, str]] = field(default_factory=list)

@@ -1,0 +1,68 @@
+"""Options shared by the command line and the pytest plugin: one definition, two front ends.
+
+``add_options(addoption, prefix)`` is called by ``cli.py`` with ``prefix=""`` (``--scenario``) and by
+``plugin.py`` with ``prefix="stream-"`` (``--stream-scenario``); ``Selection.from_values`` reads
+either back into one record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+__all__ = ["add_options", "Selection", "OPTION_NAMES"]
+
+
+def _csv(values: list[str] | None) -> list[str]:
+    return [p.strip() for v in values or [] for p in v.split(",") if p.strip()]
+
+
+# name -> argparse/pytest keyword arguments
+_OPTIONS: dict[str, dict[str, Any]] = {
+    "scenario": dict(action="append", metavar="NAME",
+                     help="run only these scenarios (repeat or comma-separate); default: all"),
+    "check": dict(action="append", metavar="NAME",
+                  help="run only these checks (repeat or comma-separate); default: all"),
+    "variant": dict(action="append", metavar="EXPR",
+                    help="select variants by axis value (chunk=bytes, function=def) or id glob "
+                         "(def-*-subclass, page:*); repeat to narrow"),
+    "engine": dict(default="asgi", metavar="NAME", help="how requests are performed (default: asgi, in-process)"),
+    "scenarios-dir": dict(action="append", metavar="DIR", type=Path,
+                          help="load scenarios from this folder instead of the built-in ones (repeatable)"),
+    "no-page": dict(action="store_true", default=False,
+                    help="leave out the page's 13 reference routes"),
+    "deadline": dict(type=float, default=None, metavar="SECONDS",
+                     help="deadline of every request (default: the scenario's, 10 s)"),
+}
+OPTION_NAMES = tuple(_OPTIONS)
+
+
+def add_options(addoption: Callable[..., Any], prefix: str = "") -> None:
+    for name, kwargs in _OPTIONS.items():
+        addoption(f"--{prefix}{name}", dest=f"{prefix}{name}".replace("-", "_"), **kwargs)
+
+
+@dataclass
+class Selection:
+    scenarios: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)
+    variants: list[str] = field(default_factory=list)
+    engine: str = "asgi"
+    scenarios_dirs: list[Path] = field(default_factory=list)
+    include_page: bool = True
+    deadline_s: float | None = None
+
+    @classmethod
+    def from_values(cls, get: Callable[[str], Any], prefix: str = "") -> "Selection":
+        def value(name: str) -> Any:
+            return get(f"{prefix}{name}".replace("-", "_"))
+        return cls(scenarios=_csv(value("scenario")), checks=_csv(value("check")),
+                   variants=_csv(value("variant")), engine=value("engine") or "asgi",
+                   scenarios_dirs=list(value("scenarios-dir") or []), include_page=not value("no-page"),
+                   deadline_s=value("deadline"))
+
+    def to_json(self) -> dict[str, object]:
+        return {"scenarios": self.scenarios, "checks": self.checks, "variants": self.variants,
+                "engine": self.engine, "scenarios_dirs": [str(p) for p in self.scenarios_dirs],
+                "include_page": self.include_page, "deadline_s": self.deadline_s}

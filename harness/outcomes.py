@@ -1,0 +1,64 @@
+"""Outcomes and results: the verdict records every later stage reads."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["Outcome", "Result"]
+
+
+class Outcome(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    NON_STRICT = "non-strict"  # holds only with help (a GC, merged chunk boundaries)
+    UNSUPPORTED = "unsupported"  # the installed FastAPI lacks the feature
+    NA = "n/a"  # the point does not exist (async + yield from) or the check does not apply
+    INFORMATIONAL = "informational"  # measured, no verdict
+    ERROR = "error"  # the harness or the engine broke: never hidden
+
+    @property
+    def is_problem(self) -> bool:
+        """Outcomes that make a run exit non-zero."""
+        return self in (Outcome.FAIL, Outcome.ERROR)
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+
+_SYMBOLS = {
+    Outcome.PASS: ".",
+    Outcome.FAIL: "F",
+    Outcome.NON_STRICT: "~",
+    Outcome.UNSUPPORTED: "U",
+    Outcome.NA: "-",
+    Outcome.INFORMATIONAL: "i",
+    Outcome.ERROR: "E",
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """One verdict: a check on one scenario x variant x engine."""
+
+    scenario: str
+    variant: str
+    axes: dict[str, str]
+    engine: str
+    check: str
+    claim: str
+    outcome: Outcome
+    detail: str = ""
+    duration_s: float = 0.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.scenario, self.variant, self.engine, self.check)
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["outcome"] = self.outcome.value
+        data["duration_s"] = round(self.duration_s, 6)
+        return data

@@ -1,0 +1,133 @@
+"""The pytest plugin (entry point ``pytest11``): the same matrix as ``stream-harness run``, one
+pytest item per scenario x variant x check.
+
+Inert unless enabled with ``--stream-harness`` (or ``addopts``). Scenario files are collected
+where pytest walks into them, the way pytest's documentation collects YAML tests: each file
+becomes a collector, each variant a collector below it, each check an item, so ids read
+``scenarios/story.py::def-ann-bytes-for-plain::chunk-order`` and ``-k`` works on any part.
+To run the shipped scenarios from another project: ``pytest --stream-harness --pyargs harness.builtin_scenarios``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .errors import UsageError
+from .options import Selection, add_options
+from .outcomes import Outcome
+from .runner import Case
+from .scenarios import builtin_dir
+
+_STATE = pytest.StashKey["_State"]()
+
+
+class _State:
+    """The run state attached to the config: the selection, and the session opened on first use."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.selection = Selection.from_values(config.getoption, prefix="stream-")
+        dirs = self.selection.scenarios_dirs or [builtin_dir()]
+        self.dirs = {d.resolve() for d in dirs}
+        self._session = None
+
+    @property
+    def session(self):
+        if self._session is None:
+            from .session import open_session
+            self._session = open_session(self.selection)
+        return self._session
+
+    def is_scenario_file(self, path: Path) -> bool:
+        return path.suffix == ".py" and not path.name.startswith("_") and path.parent.resolve() in self.dirs
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("stream-harness", "FastAPI Stream Data conformance matrix")
+    group.addoption("--stream-harness", action="store_true", default=False,
+                    help="collect the conformance matrix from scenario files")
+    add_options(group.addoption, prefix="stream-")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("stream_harness"):
+        config.stash[_STATE] = _State(config)
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    state = parent.config.stash.get(_STATE, None)
+    if state is not None and state.is_scenario_file(file_path):
+        return ScenarioFile.from_parent(parent, path=file_path)
+    return None
+
+
+class ScenarioFile(pytest.File):
+    def collect(self):
+        state: _State = self.config.stash[_STATE]
+        try:
+            session = state.session
+        except UsageError as exc:
+            raise self.CollectError(str(exc)) from None
+        mine = str(self.path.resolve())
+        for err in session.scenario_set.errors:
+            if str(Path(err.file).resolve()) == mine:
+                yield LoadErrorItem.from_parent(self, name="load", message=err.message)
+        for case in session.cases:
+            if str(Path(case.scenario.file).resolve()) == mine:
+                yield VariantCollector.from_parent(self, name=case.variant.id, case=case)
+
+
+class LoadErrorItem(pytest.Item):
+    def __init__(self, *, message: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.message = message
+
+    def runtest(self) -> None:
+        raise CheckFailed(self.message)
+
+    def repr_failure(self, excinfo, style=None):
+        return str(excinfo.value)
+
+
+class VariantCollector(pytest.Collector):
+    def __init__(self, *, case: Case, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+
+    def collect(self):
+        state: _State = self.config.stash[_STATE]
+        for check in state.session.checks:
+            yield CheckItem.from_parent(self, name=check.name, check=check)
+
+
+class CheckFailed(Exception):
+    """A fail or error outcome, shown as its detail rather than as a traceback."""
+
+
+class CheckItem(pytest.Item):
+    def __init__(self, *, check, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.check = check
+        self.result = None
+
+    def runtest(self) -> None:
+        state: _State = self.config.stash[_STATE]
+        case: Case = self.parent.case
+        (self.result,) = state.session.runner.judge(case, [self.check])
+        self.user_properties.append(("outcome", self.result.outcome.value))
+        outcome = self.result.outcome
+        if outcome in (Outcome.NA, Outcome.UNSUPPORTED):
+            pytest.skip(f"{outcome.value}: {self.result.detail}")
+        if outcome.is_problem:
+            raise CheckFailed(f"{outcome.value}: {case.id} / {self.check.name} (cites {self.check.claim})\n"
+                              f"{self.result.detail}")
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CheckFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style)
+
+    def reportinfo(self):
+        case: Case = self.parent.case
+        return self.path, case.scenario.line, f"{case.id}::{self.check.name}"

@@ -1,0 +1,147 @@
+"""The app-side probe: instrumented chunk sources that record steps, enforce lock-step and track
+open/close of the resource the generator opens in its ``with`` block.
+
+Lock-step is coordination, not timing: before the producer hands out chunk ``k`` it requires that
+chunk ``k - 1`` has reached the client. On a worker thread (a ``def`` generator run by the
+threadpool) it waits for that, with a deadline. On the event-loop thread (an ``async def``
+generator iterating a plain iterable, as the page's samples do) waiting would freeze the very loop
+that must deliver the chunk, so the requirement is checked without waiting: a framework that asks
+for chunk ``k`` before delivering ``k - 1`` there has read ahead. Either way a violation is
+recorded once and the gate then stops waiting, so a buffering app costs one deadline, not one
+per chunk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import itertools
+import time
+from typing import Iterator, Sequence
+
+from .trace import GeneratorStep, LockStepViolation, Recorder, ResourceClosed, ResourceOpened
+
+__all__ = ["LockStep", "TracedChunks", "TracedBytesIO", "TracedStringIO", "open_resource", "SOURCE_KINDS"]
+
+_ids = itertools.count(1)
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class LockStep:
+    """The gate between producer and client."""
+
+    def __init__(self, recorder: Recorder, wait_s: float = 2.0) -> None:
+        self.recorder, self.wait_s, self.broken = recorder, wait_s, False
+
+    def before(self, index: int) -> None:
+        rec = self.recorder
+        if index > 0 and not self.broken and rec.delivered < index:
+            on_loop = _on_event_loop()
+            t0 = time.monotonic()
+            if on_loop or not rec.wait_delivered(index, self.wait_s):
+                self.broken = True
+                rec.add(LockStepViolation(rec.now(), index, rec.delivered, time.monotonic() - t0, on_loop))
+        rec.add(GeneratorStep(rec.now(), index, rec.delivered))
+
+
+class _Tracked:
+    """Mixin: record open at construction and the first close."""
+
+    _closed_recorded = False
+
+    def _track(self, recorder: Recorder, kind: str) -> None:
+        self._recorder, self._name = recorder, f"{kind}#{next(_ids)}"
+        recorder.add(ResourceOpened(recorder.now(), self._name))
+
+    def _record_close(self) -> None:
+        if not self._closed_recorded and hasattr(self, "_recorder"):
+            self._closed_recorded = True
+            self._recorder.add(ResourceClosed(self._recorder.now(), self._name))
+
+
+class TracedChunks(_Tracked):
+    """A resource that yields a list of chunks: the shape of ``message.splitlines()`` in a ``with``."""
+
+    def __init__(self, chunks: Sequence[str | bytes], recorder: Recorder, gate: LockStep) -> None:
+        self._chunks, self._gate, self.closed = list(chunks), gate, False
+        self._track(recorder, "chunks")
+
+    def __iter__(self) -> Iterator[str | bytes]:
+        for i, chunk in enumerate(self._chunks):
+            if self.closed:
+                raise ValueError("I/O operation on closed resource")
+            self._gate.before(i)
+            yield chunk
+
+    def close(self) -> None:
+        self.closed = True
+        self._record_close()
+
+    def __enter__(self) -> "TracedChunks":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a finalizer closes it, like a file's, so a GC close is visible
+        self.close()
+
+
+class TracedBytesIO(_Tracked, io.BytesIO):
+    """An in-memory binary file iterated line by line, exactly as the page's ``read_image()``."""
+
+    def __init__(self, data: bytes, recorder: Recorder, gate: LockStep) -> None:
+        super().__init__(data)
+        self._gate, self._index = gate, 0
+        self._track(recorder, "BytesIO")
+
+    def __next__(self) -> bytes:
+        line = super().__next__()
+        self._gate.before(self._index)
+        self._index += 1
+        return line
+
+    def close(self) -> None:
+        self._record_close()
+        super().close()
+
+
+class TracedStringIO(_Tracked, io.StringIO):
+    """The text twin of :class:`TracedBytesIO`."""
+
+    def __init__(self, data: str, recorder: Recorder, gate: LockStep) -> None:
+        super().__init__(data, newline="")
+        self._gate, self._index = gate, 0
+        self._track(recorder, "StringIO")
+
+    def __next__(self) -> str:
+        line = super().__next__()
+        self._gate.before(self._index)
+        self._index += 1
+        return line
+
+    def close(self) -> None:
+        self._record_close()
+        super().close()
+
+
+SOURCE_KINDS = ("list", "file-like")
+
+
+def open_resource(source: str, chunks: Sequence[str] | Sequence[bytes], chunk_type: type,
+                  recorder: Recorder, gate: LockStep):
+    """Open the scenario's resource; ``chunks`` are already of the variant's ``chunk_type``."""
+    if source == "list":
+        return TracedChunks(chunks, recorder, gate)
+    if source == "file-like":
+        if chunk_type is str:
+            return TracedStringIO("".join(chunks), recorder, gate)
+        return TracedBytesIO(b"".join(chunks), recorder, gate)
+    raise ValueError(f"unknown source kind {source!r}; expected one of {SOURCE_KINDS}")

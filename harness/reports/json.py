@@ -1,0 +1,49 @@
+"""``results.json``: a versioned header (run info) and one record per result."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from ..environment import RunInfo
+from ..errors import UsageError
+from ..outcomes import Outcome, Result
+from . import atomic_write
+
+__all__ = ["FORMAT_VERSION", "dump", "write", "load"]
+
+FORMAT_VERSION = 1
+
+
+def dump(info: RunInfo, results: list[Result]) -> dict[str, object]:
+    counts = {o.value: 0 for o in Outcome}
+    for r in results:
+        counts[r.outcome.value] += 1
+    return {"format_version": FORMAT_VERSION, "run": asdict(info), "counts": counts,
+            "results": [r.to_json() for r in results]}
+
+
+def write(path: Path, info: RunInfo, results: list[Result]) -> None:
+    text = json.dumps(dump(info, results), indent=1, ensure_ascii=True)
+    atomic_write(path, text.encode("ascii") + b"\n")
+
+
+def load(path: Path) -> tuple[dict[str, object], list[Result]]:
+    """Read a results file back; a malformed one is a clear error naming the file and the field."""
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: not a readable results file: {exc}") from None
+    if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
+        raise UsageError(f"{path}: field 'format_version': expected {FORMAT_VERSION}, "
+                         f"got {data.get('format_version') if isinstance(data, dict) else type(data).__name__!r}")
+    results = []
+    for i, rec in enumerate(data.get("results") or []):
+        try:
+            rec = dict(rec)
+            rec["outcome"] = Outcome(rec["outcome"])
+            results.append(Result(**rec))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UsageError(f"{path}: results[{i}]: expected a result record: {exc}") from None
+    return data["run"], results

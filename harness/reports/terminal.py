@@ -1,0 +1,102 @@
+"""The terminal report: progress while running, then the matrix, the problems and a summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from ..environment import RunInfo
+from ..outcomes import Outcome, Result
+
+__all__ = ["Progress", "render_matrix", "render_problems", "render_summary", "use_color"]
+
+_COLORS = {Outcome.PASS: "32", Outcome.FAIL: "31;1", Outcome.ERROR: "35;1", Outcome.NON_STRICT: "33",
+           Outcome.UNSUPPORTED: "36", Outcome.NA: "2", Outcome.INFORMATIONAL: "34"}
+
+
+def use_color(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def _paint(text: str, outcome: Outcome, color: bool) -> str:
+    return f"\x1b[{_COLORS[outcome]}m{text}\x1b[0m" if color else text
+
+
+class Progress:
+    """One line per scenario: rewritten in place on a terminal, printed once when done elsewhere."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream, self.tty = stream, stream.isatty()
+        self.current: str | None = None
+        self.done: dict[str, int] = {}
+        self.problems = 0
+
+    def __call__(self, case, n: int, total: int, results: list[Result]) -> None:
+        name = case.scenario.name
+        if self.current and name != self.current:
+            self._line(self.current, final=True)
+        self.current = name
+        self.done[name] = self.done.get(name, 0) + 1
+        self.problems += sum(r.outcome.is_problem for r in results)
+        self.n, self.total = n, total
+        if self.tty:
+            self._line(name, final=False)
+        if n == total:
+            self._line(name, final=True)
+
+    def _line(self, name: str, final: bool) -> None:
+        text = f"[{self.n:>4}/{self.total}] {name}: {self.done[name]} variants"
+        text += f", {self.problems} problems so far" if self.problems else ""
+        if self.tty:
+            self.stream.write("\r\x1b[K" + text + ("\n" if final else ""))
+        elif final:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def render_matrix(results: list[Result], color: bool = False) -> str:
+    """Variant rows x check columns, grouped by engine and scenario, checks numbered in a legend."""
+    checks = list(dict.fromkeys(r.check for r in results))
+    cells: dict[tuple[str, str, str], dict[str, Outcome]] = {}
+    for r in results:
+        cells.setdefault((r.engine, r.scenario, r.variant), {})[r.check] = r.outcome
+    width = max([len(v) for _, _, v in cells] + [20]) + 4
+    legend = "  ".join(f"{i} {c}" for i, c in enumerate(checks, 1))
+    outcomes = "  ".join(f"{o.symbol} {o.value}" for o in Outcome)
+    lines = [f"checks:   {legend}", f"outcomes: {outcomes}"]
+    header = " ".join(str(i % 10) for i in range(1, len(checks) + 1))
+    group = None
+    for (engine, scenario, variant), row in cells.items():
+        if (engine, scenario) != group:
+            group = (engine, scenario)
+            lines += ["", f"{scenario} [{engine}]".ljust(width) + header]
+        marks = " ".join(_paint(row[c].symbol, row[c], color) if c in row else " " for c in checks)
+        lines.append(f"  {variant}".ljust(width) + marks)
+    return "\n".join(lines)
+
+
+def render_problems(results: list[Result], limit: int = 20) -> str:
+    problems = [r for r in results if r.outcome.is_problem]
+    if not problems:
+        return ""
+    out = [f"{len(problems)} problem(s):"]
+    for r in problems[:limit]:
+        detail = "\n".join("    " + line for line in r.detail.splitlines())
+        out.append(f"  {r.outcome.value.upper()} {r.scenario} / {r.variant} / {r.check} [{r.engine}] "
+                   f"(cites {r.claim})\n{detail}")
+    if len(problems) > limit:
+        out.append(f"  ... and {len(problems) - limit} more (all of them are in results.json)")
+    return "\n".join(out)
+
+
+def render_summary(info: RunInfo, results: list[Result], color: bool = False) -> str:
+    counts = {o: 0 for o in Outcome}
+    for r in results:
+        counts[r.outcome] += 1
+    cases = len({(r.engine, r.scenario, r.variant) for r in results})
+    parts = ", ".join(_paint(f"{n} {o.value}", o, color) for o, n in counts.items() if n)
+    v = info.versions
+    return (f"FastAPI {v['fastapi']} · Starlette {v['starlette']} · Python {v['python']} · "
+            f"engine {', '.join(info.engines)}\n"
+            f"{cases} cases, {len(results)} results: {parts or 'nothing ran'} in {info.wall_time_s:.2f} s")

@@ -1,0 +1,144 @@
+"""The runner: scenario + variant -> route -> engine -> trace -> checks -> results.
+
+It owns the order of work and the cache of traces (each variant is requested once, however
+many checks and twins read it); it judges nothing itself.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from .checks import Check, Verdict
+from .engines import Engine
+from .environment import feature_missing_reason
+from .outcomes import Outcome, Result
+from .probes import LockStep
+from .routes import build_route
+from .scenarios import Scenario
+from .trace import AppException, Recorder, Trace
+from .variants import Variant, VariantFilter, all_variants, page_variants
+
+__all__ = ["Case", "plan_cases", "Runner"]
+
+
+@dataclass(frozen=True)
+class Case:
+    scenario: Scenario
+    variant: Variant
+
+    @property
+    def id(self) -> str:
+        return f"{self.scenario.name}/{self.variant.id}"
+
+
+def plan_cases(scenarios: Iterable[Scenario], vfilter: VariantFilter | None = None,
+               include_page: bool = True) -> list[Case]:
+    """Every selected (scenario, variant): the full product, then the page's reference routes."""
+    vfilter = vfilter or VariantFilter(None)
+    cases = []
+    for sc in scenarios:
+        variants = all_variants() + (page_variants(sc.page_sample) if include_page and sc.page_sample else [])
+        cases += [Case(sc, v) for v in variants if vfilter(v)]
+    return cases
+
+
+class BuildFailed(Exception):
+    """The route could not even be declared on the installed FastAPI."""
+
+
+def _observed(got: Trace | BuildFailed) -> str:
+    """One line on what a request did, for the detail of an ``unsupported`` result."""
+    if isinstance(got, BuildFailed):
+        return str(got)
+    body = got.body
+    summary = f"status {got.status}, {len(body)} body bytes {body[:60]!r}"
+    return summary + (f", {got.failure_cause}" if got.failure_cause else "")
+
+
+class Runner:
+    def __init__(self, engine: Engine, checks: list[Check], *, builder: Callable[..., object] = build_route,
+                 deadline_s: float | None = None, lockstep_wait_s: float = 2.0,
+                 missing_reason: str | None = None) -> None:
+        self.engine, self.checks, self.builder = engine, checks, builder
+        self.deadline_s, self.lockstep_wait_s = deadline_s, lockstep_wait_s
+        self.missing_reason = feature_missing_reason() if missing_reason is None else (missing_reason or None)
+        self._traces: dict[tuple[str, str], Trace | BuildFailed] = {}
+
+    def trace(self, scenario: Scenario, variant: Variant) -> Trace | BuildFailed:
+        """Perform the variant's request once; later calls return the same trace."""
+        key = (scenario.name, variant.id)
+        if key not in self._traces:
+            self._traces[key] = self._perform(scenario, variant)
+        return self._traces[key]
+
+    def _perform(self, scenario: Scenario, variant: Variant) -> Trace | BuildFailed:
+        recorder = Recorder()
+        gate = LockStep(recorder, self.lockstep_wait_s)
+        try:
+            route = self.builder(scenario, variant, lambda chunk_type: scenario.open(chunk_type, recorder, gate))
+        except Exception as exc:  # the installed FastAPI refused to declare this variant
+            return BuildFailed(f"the route could not be declared: {type(exc).__name__}: {exc}")
+        return self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s)
+
+    def _twins(self, scenario: Scenario, variant: Variant, axis: str) -> list[tuple[Variant, Trace | None]]:
+        twins = []
+        for twin in variant.twins(axis):
+            if scenario.na_reason(twin):
+                twins.append((twin, None))
+                continue
+            got = self.trace(scenario, twin)
+            if isinstance(got, BuildFailed):  # a twin that cannot be declared differs observably
+                got = Trace(self.engine.name, "", (AppException(0.0, "BuildFailed", str(got)),), 0.0)
+            twins.append((twin, got))
+        return twins
+
+    def judge(self, case: Case, checks: list[Check] | None = None) -> list[Result]:
+        """Results of ``checks`` (default: the runner's) on one case."""
+        checks = self.checks if checks is None else checks
+        sc, v = case.scenario, case.variant
+        na = sc.na_reason(v)
+        if na:
+            return [self._result(case, c, Outcome.NA, na) for c in checks]
+        if self.missing_reason:  # still try it, so the report shows what this FastAPI does instead
+            reason = f"{self.missing_reason}; observed: {_observed(self.trace(sc, v))}"
+            return [self._result(case, c, Outcome.UNSUPPORTED, reason) for c in checks]
+        t0 = time.monotonic()
+        got = self.trace(sc, v)
+        request_s = time.monotonic() - t0
+        if isinstance(got, BuildFailed):
+            return [self._result(case, c, Outcome.ERROR, str(got)) for c in checks]
+        return [self._run_check(case, c, got, request_s) for c in checks]
+
+    def _run_check(self, case: Case, check: Check, trace: Trace, request_s: float) -> Result:
+        t0 = time.monotonic()
+        args = [trace, case.scenario, case.variant]
+        try:
+            if check.twins:
+                args.append(self._twins(case.scenario, case.variant, check.twins))
+            note = check.func(*args)
+            outcome, detail = Outcome.PASS, note or ""
+        except Verdict as verdict:
+            outcome, detail = verdict.outcome, str(verdict)
+        except Exception as exc:  # the check itself broke: an error, never a crash of the run
+            tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            outcome, detail = Outcome.ERROR, f"check {check.name!r} raised {tb}"
+        return self._result(case, check, outcome, detail, time.monotonic() - t0, {"request_s": round(request_s, 6)})
+
+    def _result(self, case: Case, check: Check, outcome: Outcome, detail: str | None,
+                duration_s: float = 0.0, extra: dict | None = None) -> Result:
+        return Result(scenario=case.scenario.name, variant=case.variant.id, axes=case.variant.axis,
+                      engine=self.engine.name, check=check.name, claim=check.claim, outcome=outcome,
+                      detail=detail or "", duration_s=duration_s, extra=extra or {})
+
+    def run(self, cases: list[Case], progress: Callable[[Case, int, int, list[Result]], None] | None = None
+            ) -> list[Result]:
+        results: list[Result] = []
+        for n, case in enumerate(cases, 1):
+            got = self.judge(case)
+            results += got
+            if progress:
+                progress(case, n, len(cases), got)
+        return results

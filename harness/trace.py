@@ -1,0 +1,204 @@
+"""What one request recorded, as frozen events in arrival order.
+
+Theory of operation: a :class:`Recorder` is handed to both sides of a request. The app side (the
+scenario's instrumented source, see ``probes.py``) records generator steps and resource open/close;
+the client side (an engine's driver) records what it received. Both stamp events with
+``time.monotonic()`` under one lock, so the order of events in the trace is the order in which
+they happened. ``Recorder.freeze()`` turns that into an immutable :class:`Trace` that checks read.
+
+The response half of an HTTP exchange follows a small state machine; :data:`LIFECYCLE` writes it
+down as data so that a check can name the exact illegal step (a body before the start, anything
+after the final body message).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Iterable
+
+__all__ = [
+    "TraceEvent", "ResponseStart", "BodyChunk", "GeneratorStep", "ResourceOpened", "ResourceClosed",
+    "LockStepViolation", "AppException", "AppReturned", "DeadlineExceeded", "Trace", "Recorder",
+    "LIFECYCLE", "lifecycle_violations",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEvent:
+    t: float  # time.monotonic() when it happened
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseStart(TraceEvent):
+    status: int
+    headers: tuple[tuple[bytes, bytes], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BodyChunk(TraceEvent):
+    """One body message (in-process) or one HTTP chunk (over a socket)."""
+
+    data: bytes
+    more_body: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratorStep(TraceEvent):
+    """The scenario's producer handed out chunk ``index`` while ``delivered`` chunks had arrived."""
+
+    index: int
+    delivered: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceOpened(TraceEvent):
+    resource: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceClosed(TraceEvent):
+    resource: str
+
+
+@dataclass(frozen=True, slots=True)
+class LockStepViolation(TraceEvent):
+    """Chunk ``index`` was asked for before chunk ``index - 1`` reached the client."""
+
+    index: int
+    delivered: int
+    waited_s: float
+    on_event_loop: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AppException(TraceEvent):
+    type: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AppReturned(TraceEvent):
+    """The ASGI app call returned: the response is complete from the app's side."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineExceeded(TraceEvent):
+    deadline_s: float
+
+
+# The response lifecycle: state -> event kind -> next state. A missing entry is a protocol error.
+LIFECYCLE: dict[str, dict[str, str]] = {
+    "idle": {"start": "started"},
+    "started": {"body": "started", "final": "ended"},
+    "ended": {},
+}
+
+
+def _kind(event: TraceEvent) -> str | None:
+    if isinstance(event, ResponseStart):
+        return "start"
+    if isinstance(event, BodyChunk):
+        return "body" if event.more_body else "final"
+    return None
+
+
+def lifecycle_violations(events: Iterable[TraceEvent]) -> list[str]:
+    """Every illegal step of the response messages, named by state and event."""
+    state, problems = "idle", []
+    for n, event in enumerate(e for e in events if _kind(e)):
+        kind = _kind(event)
+        nxt = LIFECYCLE[state].get(kind)
+        if nxt is None:
+            problems.append(f"message {n}: {kind!r} received in state {state!r}")
+        else:
+            state = nxt
+    if state != "ended":
+        problems.append(f"the response ended in state {state!r}, not 'ended' (no final message with more_body false)")
+    return problems
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Everything one request recorded. Engines produce it; checks read it; nobody mutates it."""
+
+    engine: str
+    path: str
+    events: tuple[TraceEvent, ...]
+    started: float
+    openapi_operation: dict | None = None
+    notes: tuple[str, ...] = ()
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    @property
+    def start(self) -> ResponseStart | None:
+        found = self.of(ResponseStart)
+        return found[0] if found else None
+
+    @property
+    def status(self) -> int | None:
+        return self.start.status if self.start else None
+
+    @property
+    def headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        return self.start.headers if self.start else ()
+
+    def header_values(self, name: str) -> list[bytes]:
+        name_b = name.lower().encode("latin-1")
+        return [v for k, v in self.headers if k.lower() == name_b]
+
+    @property
+    def body_messages(self) -> list[BodyChunk]:
+        return self.of(BodyChunk)
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(m.data for m in self.body_messages)
+
+    @property
+    def failure_cause(self) -> str | None:
+        """Why the request did not complete normally, if it did not."""
+        for e in self.events:
+            if isinstance(e, DeadlineExceeded):
+                return f"the request did not complete within its {e.deadline_s:g} s deadline"
+            if isinstance(e, AppException):
+                return f"the app raised {e.type}: {e.message}"
+        return None
+
+    def resource_events(self) -> tuple[list[ResourceOpened], list[ResourceClosed]]:
+        return self.of(ResourceOpened), self.of(ResourceClosed)
+
+
+@dataclass
+class Recorder:
+    """A thread-safe event sink shared by the app-side probe and the client-side driver."""
+
+    events: list[TraceEvent] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    delivered: int = 0  # body messages with more_body true seen by the client so far
+    _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
+
+    def add(self, event: TraceEvent) -> None:
+        with self._cond:
+            self.events.append(event)
+            if isinstance(event, BodyChunk) and event.more_body:
+                self.delivered += 1
+                self._cond.notify_all()
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def wait_delivered(self, count: int, timeout: float) -> bool:
+        """Block (a worker thread only) until ``count`` chunks reached the client."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.delivered >= count, timeout)
+
+    def freeze(self, engine: str, path: str, openapi_operation: dict | None = None,
+               notes: Iterable[str] = ()) -> Trace:
+        with self._cond:
+            events = tuple(self.events)  # the order they were recorded in, under the lock
+        return Trace(engine=engine, path=path, events=events, started=self.started,
+                     openapi_operation=openapi_operation, notes=tuple(notes))

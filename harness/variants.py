@@ -1,0 +1,144 @@
+"""The axes along which the page says a streaming route may be written, and their product.
+
+A variant is one point of the product. Points that cannot exist (``async def`` with ``yield from``
+is a SyntaxError) stay in the matrix with their reason, so a reader sees the whole space.
+The 13 routes of the page, exactly as written there, are *reference* variants beside the product.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+from dataclasses import dataclass
+
+from .errors import UsageError
+
+__all__ = ["Axis", "AXES", "Variant", "all_variants", "page_variants", "VariantFilter"]
+
+
+@dataclass(frozen=True)
+class Axis:
+    name: str
+    values: tuple[str, ...]
+    labels: tuple[str, ...]  # short form used in variant ids, same order as values
+    help: str
+
+
+AXES: tuple[Axis, ...] = (
+    Axis("function", ("async", "def"), ("async", "def"), "`async def` or plain `def` path operation"),
+    Axis("annotation", ("matching", "none", "mismatched"), ("ann", "noann", "misann"),
+         "return annotation that matches the chunks, none, or one that contradicts them (C4)"),
+    Axis("chunk", ("str", "bytes"), ("str", "bytes"), "the type of the yielded chunks"),
+    Axis("loop", ("for", "yield-from"), ("for", "yieldfrom"), "`for ... yield` or `yield from`"),
+    Axis("response", ("plain", "subclass"), ("plain", "subclass"),
+         "`StreamingResponse` or a subclass with the scenario's `media_type`"),
+)
+AXIS_BY_NAME = {a.name: a for a in AXES}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of writing the route. ``page_path`` is set for the page's own reference routes."""
+
+    axes: tuple[tuple[str, str], ...]
+    page_path: str | None = None
+
+    @property
+    def axis(self) -> dict[str, str]:
+        return dict(self.axes)
+
+    @property
+    def id(self) -> str:
+        if self.page_path:
+            return f"page:{self.page_path}"
+        return "-".join(AXIS_BY_NAME[k].labels[AXIS_BY_NAME[k].values.index(v)] for k, v in self.axes)
+
+    @property
+    def is_page(self) -> bool:
+        return self.page_path is not None
+
+    @property
+    def na_reason(self) -> str | None:
+        """Why this point cannot exist in Python, if it cannot."""
+        a = self.axis
+        if a["function"] == "async" and a["loop"] == "yield-from":
+            return "Python forbids `yield from` inside `async def` (SyntaxError): this point cannot be written"
+        return None
+
+    def replace(self, **changes: str) -> "Variant":
+        return Variant(tuple((k, changes.get(k, v)) for k, v in self.axes), self.page_path)
+
+    def twins(self, axis: str) -> list["Variant"]:
+        """The variants that differ from this one on ``axis`` only."""
+        current = self.axis[axis]
+        return [self.replace(**{axis: v}) for v in AXIS_BY_NAME[axis].values if v != current]
+
+
+def all_variants() -> list[Variant]:
+    """The full product of the axes, n/a points included, in a stable order."""
+    names = [a.name for a in AXES]
+    return [Variant(tuple(zip(names, combo))) for combo in itertools.product(*(a.values for a in AXES))]
+
+
+def _page(path: str, function: str, annotation: str, chunk: str, loop: str, response: str) -> Variant:
+    return Variant((("function", function), ("annotation", annotation), ("chunk", chunk), ("loop", loop),
+                    ("response", response)), page_path=path)
+
+
+# The page's 13 routes and where each sits on the axes; `scenario` says which page sample serves it.
+PAGE_ROUTES: dict[str, tuple[str, Variant]] = {
+    v.page_path: (scenario, v)
+    for scenario, v in [
+        ("story", _page("/story/stream", "async", "matching", "str", "for", "plain")),
+        ("story", _page("/story/stream-no-async", "def", "matching", "str", "for", "plain")),
+        ("story", _page("/story/stream-no-annotation", "async", "none", "str", "for", "plain")),
+        ("story", _page("/story/stream-no-async-no-annotation", "def", "none", "str", "for", "plain")),
+        ("story", _page("/story/stream-bytes", "async", "matching", "bytes", "for", "plain")),
+        ("story", _page("/story/stream-no-async-bytes", "def", "matching", "bytes", "for", "plain")),
+        ("story", _page("/story/stream-no-annotation-bytes", "async", "none", "bytes", "for", "plain")),
+        ("story", _page("/story/stream-no-async-no-annotation-bytes", "def", "none", "bytes", "for", "plain")),
+        ("png", _page("/image/stream", "async", "matching", "bytes", "for", "subclass")),
+        ("png", _page("/image/stream-no-async", "def", "matching", "bytes", "for", "subclass")),
+        ("png", _page("/image/stream-no-async-yield-from", "def", "matching", "bytes", "yield-from", "subclass")),
+        ("png", _page("/image/stream-no-annotation", "async", "none", "bytes", "for", "subclass")),
+        ("png", _page("/image/stream-no-async-no-annotation", "def", "none", "bytes", "for", "subclass")),
+    ]
+}
+
+
+def page_variants(page_sample: str) -> list[Variant]:
+    """The page's reference routes for one of its samples (``story`` or ``png``)."""
+    return [v for s, v in PAGE_ROUTES.values() if s == page_sample]
+
+
+class VariantFilter:
+    """Selection by axis value (``chunk=bytes``) or by id glob (``def-*-subclass``, ``page:*``).
+
+    Values of one axis are alternatives; different axes and globs must all hold.
+    """
+
+    def __init__(self, exprs: list[str] | None) -> None:
+        self.by_axis: dict[str, set[str]] = {}
+        self.globs: list[str] = []
+        for expr in exprs or []:
+            for part in filter(None, (p.strip() for p in expr.split(","))):
+                self._add(part)
+
+    def _add(self, part: str) -> None:
+        if "=" not in part:
+            self.globs.append(part)
+            return
+        name, value = (s.strip() for s in part.split("=", 1))
+        axis = AXIS_BY_NAME.get(name)
+        if axis is None:
+            raise UsageError(f"--variant {part!r}: unknown axis {name!r}; axes are: {', '.join(AXIS_BY_NAME)}")
+        if value not in axis.values:
+            raise UsageError(f"--variant {part!r}: axis {name!r} has no value {value!r}; "
+                             f"values are: {', '.join(axis.values)}")
+        self.by_axis.setdefault(name, set()).add(value)
+
+    def __call__(self, variant: Variant) -> bool:
+        axis = variant.axis
+        if any(axis[name] not in values for name, values in self.by_axis.items()):
+            return False
+        return all(fnmatch.fnmatchcase(variant.id, g) for g in self.globs)

@@ -1,0 +1,29 @@
+"""Shared helpers for the harness's own tests: run one check on one case with any route builder."""
+
+from __future__ import annotations
+
+from harness.checks import get_checks
+from harness.engines import get_engine
+from harness.outcomes import Result
+from harness.routes import build_route
+from harness.runner import Case, Runner
+from harness.scenarios import load_scenarios
+from harness.variants import PAGE_ROUTES, Variant, all_variants
+
+SCENARIOS = load_scenarios().scenarios
+
+
+def variant(vid: str) -> Variant:
+    if vid.startswith("page:"):
+        return PAGE_ROUTES[vid[len("page:"):]][1]
+    (found,) = [v for v in all_variants() if v.id == vid]
+    return found
+
+
+def judge(check: str, scenario: str, vid: str, builder=build_route, *, lockstep_wait_s: float = 0.5,
+          deadline_s: float | None = None, missing_reason: str = "") -> Result:
+    """The result of ``check`` on ``scenario``/``vid`` with the app that ``builder`` builds."""
+    runner = Runner(get_engine("asgi"), get_checks([check]), builder=builder, lockstep_wait_s=lockstep_wait_s,
+                    deadline_s=deadline_s, missing_reason=missing_reason)
+    (result,) = runner.judge(Case(SCENARIOS[scenario], variant(vid)))
+    return result

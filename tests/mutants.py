@@ -1,0 +1,179 @@
+"""Deliberately broken apps. Each breaks one promise of the page the way a framework regression
+could; the tests show that the check citing that promise reports each one as ``fail``.
+
+A mutant is a route builder, the same signature as :func:`harness.routes.build_route`, usually
+that function with one piece swapped (the response class, the endpoint, the route's options).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from functools import partial
+
+from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
+
+from harness.routes import PATH, Route, build_route
+
+
+def _encode(chunk, charset: str) -> bytes:
+    return chunk if isinstance(chunk, bytes) else chunk.encode(charset)
+
+
+class MutantResponse(StreamingResponse):
+    """A StreamingResponse whose ``stream_response`` is rewritten with one defect (class flags)."""
+
+    buffer = False  # read every chunk before sending any
+    merge = False  # send all chunks as one message
+    reverse = False
+    drop_last = False
+    final = True  # send the final more_body=false message
+    after_final = False  # send another message after the final one
+    transform = staticmethod(lambda data: data)  # applied to each chunk's bytes
+
+    async def stream_response(self, send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        body = lambda data, more=True: {"type": "http.response.body", "body": data, "more_body": more}  # noqa: E731
+        if not (self.buffer or self.merge or self.reverse or self.drop_last):
+            async for chunk in self.body_iterator:
+                await send(body(self.transform(_encode(chunk, self.charset))))
+        else:
+            chunks = [self.transform(_encode(c, self.charset)) async for c in self.body_iterator]
+            chunks = chunks[::-1] if self.reverse else chunks
+            chunks = chunks[:-1] if self.drop_last else chunks
+            for data in ([b"".join(chunks)] if self.merge else chunks):
+                await send(body(data))
+        if self.final:
+            await send(body(b"", False))
+        if self.after_final:
+            await send(body(b"", False))
+
+
+def with_response(**flags):
+    """A builder whose response classes are MutantResponse with ``flags``."""
+    return partial(build_route, response_base=type("Mutant", (MutantResponse,), flags))
+
+
+buffers_then_sends_each = with_response(buffer=True)
+merges_all_chunks = with_response(merge=True)
+reorders_chunks = with_response(reverse=True)
+drops_last_chunk = with_response(drop_last=True)
+no_final_message = with_response(final=False)
+sends_after_final = with_response(after_final=True)
+json_encodes_chunks = with_response(transform=staticmethod(lambda d: json.dumps(d.decode("utf-8", "replace")).encode()))
+reencodes_latin1 = with_response(transform=staticmethod(lambda d: d.decode("latin-1").encode("utf-8")))
+plain_sends_json_type = partial(build_route, response_base=type("JsonByDefault", (StreamingResponse,),
+                                                                 {"media_type": "application/json"}))
+
+
+def subclass_sends_other_type(scenario, variant, open_source):
+    """The subclass's media_type is ignored: the response goes out as application/json."""
+    class Overriding(StreamingResponse):
+        def __init__(self, content, status_code=200, headers=None, media_type=None, background=None):
+            super().__init__(content, status_code, headers, media_type, background)
+            self.raw_headers = [h for h in self.raw_headers if h[0] != b"content-type"]
+            self.raw_headers.append((b"content-type", b"application/json"))
+    return build_route(scenario, variant, open_source, response_base=Overriding)
+
+
+def media_type_only_per_instance(scenario, variant, open_source):
+    """The Content-Type is sent, but the class has no media_type, so OpenAPI documents nothing."""
+    class PerInstance(StreamingResponse):
+        def __init__(self, content, status_code=200, headers=None, media_type=None, background=None):
+            super().__init__(content, status_code, headers, media_type or scenario.media_type, background)
+    route = build_route(scenario, variant.replace(response="plain"), open_source, response_base=PerInstance)
+    return route
+
+
+def never_closes(scenario, variant, open_source):
+    """The generator opens the resource without a ``with`` and keeps a reference: never closed."""
+    leaked: list = []
+    is_async = variant.axis["function"] == "async"
+    response = StreamingResponse
+    if variant.axis["response"] == "subclass":
+        response = type("Sub", (StreamingResponse,), {"media_type": scenario.media_type})
+
+    if is_async:
+        async def stream():
+            resource = open_source(variant.axis["chunk"])
+            leaked.append(resource)
+            for chunk in resource:
+                yield chunk
+    else:
+        def stream():
+            resource = open_source(variant.axis["chunk"])
+            leaked.append(resource)
+            yield from resource
+    app = FastAPI()
+    app.get(PATH, response_class=response)(stream)
+    app.state.leaked = leaked
+    return Route(app, PATH, opens_resource=True)
+
+
+def _json_when_annotated(endpoint, variant):
+    """A framework that serialises chunks as JSON when the function has a return annotation."""
+    if variant.axis["annotation"] == "none":
+        return endpoint
+    if variant.axis["function"] == "async":
+        async def wrapped():
+            async for chunk in endpoint():
+                yield json.dumps(chunk if isinstance(chunk, str) else chunk.decode("utf-8", "replace"))
+    else:
+        def wrapped():
+            for chunk in endpoint():
+                yield json.dumps(chunk if isinstance(chunk, str) else chunk.decode("utf-8", "replace"))
+    wrapped.__annotations__ = dict(endpoint.__annotations__)
+    return wrapped
+
+
+annotation_changes_body = partial(build_route, endpoint_hook=_json_when_annotated)
+
+
+def _header_when(axis: str, value: str, header: bytes):
+    def builder(scenario, variant, open_source):
+        base = StreamingResponse
+        if variant.axis[axis] == value:
+            class Marked(StreamingResponse):
+                def __init__(self, content, status_code=200, headers=None, media_type=None, background=None):
+                    super().__init__(content, status_code, headers, media_type, background)
+                    self.raw_headers.append((header, b"1"))
+            base = Marked
+        return build_route(scenario, variant, open_source, response_base=base)
+    return builder
+
+
+def_adds_header = _header_when("function", "def", b"x-ran-in-thread")
+yield_from_adds_header = _header_when("loop", "yield-from", b"x-yield-from")
+
+undocumented_route = partial(build_route, route_kwargs={"include_in_schema": False})
+plain_documents_json = partial(build_route, route_kwargs={
+    "responses": {200: {"content": {"application/json": {"schema": {}}}}}})
+
+
+def hangs(scenario, variant, open_source):
+    """The generator never yields: the request must end at its deadline, not hang the harness."""
+    async def stream():
+        await asyncio.Event().wait()
+        yield b""
+    app = FastAPI()
+    app.get(PATH, response_class=StreamingResponse)(stream)
+    return Route(app, PATH, opens_resource=False)
+
+
+def raises_midway(scenario, variant, open_source):
+    """The generator raises after two chunks."""
+    def stream():
+        with open_source(variant.axis["chunk"]) as chunks:
+            for i, chunk in enumerate(chunks):
+                if i == 2:
+                    raise RuntimeError("producer broke after 2 chunks")
+                yield chunk
+    app = FastAPI()
+    app.get(PATH, response_class=StreamingResponse)(stream)
+    return Route(app, PATH, opens_resource=True)
+
+
+def cannot_declare(scenario, variant, open_source):
+    """The installed framework refuses to declare the route at all."""
+    raise TypeError("this FastAPI cannot declare a streaming route")

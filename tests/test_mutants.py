@@ -1,0 +1,89 @@
+"""Every check is proven: a mutant app it reports as ``fail`` beside the correct app it passes."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.checks import registry
+from harness.outcomes import Outcome
+from harness.routes import build_route
+
+from . import mutants
+from .helpers import judge
+
+# (check, scenario, variant, mutant, words the detail must contain)
+CAUGHT = [
+    ("chunk-order", "story", "async-ann-str-for-plain", mutants.merges_all_chunks, "bytes are equal"),
+    ("chunk-order", "png", "def-ann-bytes-yieldfrom-subclass", mutants.reorders_chunks, "first difference at chunk 0"),
+    ("chunk-order", "adversarial-text", "def-noann-str-for-plain", mutants.drops_last_chunk, "first difference at chunk 9"),
+    ("chunk-order", "binary-lines", "async-ann-bytes-for-plain", mutants.no_final_message, "more_body false"),
+    ("chunk-order", "story", "def-noann-bytes-for-subclass", mutants.sends_after_final, "in state 'ended'"),
+    ("chunk-order", "story", "def-ann-str-for-plain", mutants.hangs, "deadline"),
+    ("chunk-order", "story", "def-ann-str-for-plain", mutants.raises_midway, "producer broke"),
+    ("content-type", "story", "async-noann-str-for-plain", mutants.plain_sends_json_type, "application/json"),
+    ("content-type", "png", "def-ann-bytes-for-subclass", mutants.subclass_sends_other_type, "application/json"),
+    ("content-type", "story", "async-misann-bytes-for-subclass", mutants.subclass_sends_other_type,
+     "application/json"),
+    ("no-json-coercion", "adversarial-text", "async-ann-str-for-plain", mutants.json_encodes_chunks,
+     "each chunk JSON-encoded"),
+    ("no-json-coercion", "binary-lines", "def-ann-bytes-for-plain", mutants.json_encodes_chunks, "offset 0"),
+    ("no-json-coercion", "adversarial-text", "def-misann-bytes-yieldfrom-subclass", mutants.reencodes_latin1,
+     "re-encoded from latin-1 to UTF-8"),
+    ("incremental-delivery", "story", "async-ann-str-for-plain", mutants.buffers_then_sends_each, "event loop"),
+    ("incremental-delivery", "png", "def-ann-bytes-for-subclass", mutants.buffers_then_sends_each, "worker thread"),
+    ("incremental-delivery", "png", "def-noann-bytes-yieldfrom-subclass", mutants.merges_all_chunks, "buffered"),
+    ("closure-on-completion", "png", "def-ann-bytes-for-subclass", mutants.never_closes, "still open"),
+    ("closure-on-completion", "story", "async-noann-str-for-plain", mutants.never_closes, "still open"),
+    ("annotation-neutral", "adversarial-text", "async-ann-str-for-plain", mutants.annotation_changes_body, "twin"),
+    ("annotation-neutral", "story", "def-noann-bytes-for-plain", mutants.annotation_changes_body, "twin"),
+    ("sync-async-parity", "story", "async-ann-str-for-plain", mutants.def_adds_header, "x-ran-in-thread"),
+    ("yield-from-parity", "png", "def-ann-bytes-for-subclass", mutants.yield_from_adds_header, "x-yield-from"),
+    ("openapi", "png", "def-ann-bytes-for-subclass", mutants.undocumented_route, "No OpenAPI operation"),
+    ("openapi", "story", "def-ann-str-for-plain", mutants.plain_documents_json, "documents content"),
+    ("openapi", "png", "async-noann-bytes-for-subclass", mutants.media_type_only_per_instance, "not documented"),
+]
+
+
+def _id(row) -> str:
+    check, scenario, vid, mutant, _ = row
+    name = getattr(mutant, "__name__", None) or next(k for k, v in vars(mutants).items() if v is mutant)
+    return f"{check}:{scenario}:{vid}:{name}"
+
+
+@pytest.mark.parametrize("row", CAUGHT, ids=[_id(r) for r in CAUGHT])
+def test_mutant_is_caught_and_correct_app_passes(row):
+    check, scenario, vid, mutant, words = row
+    broken = judge(check, scenario, vid, mutant, deadline_s=1.0)
+    assert broken.outcome is Outcome.FAIL, broken.detail
+    assert words in broken.detail
+    assert "expected:" in broken.detail or "deadline" in broken.detail
+    correct = judge(check, scenario, vid, build_route)
+    assert correct.outcome is Outcome.PASS, correct.detail
+
+
+def test_every_check_has_a_mutant():
+    assert {row[0] for row in CAUGHT} == set(registry())
+
+
+def test_buffering_that_keeps_boundaries_passes_chunk_order_but_not_incremental_delivery():
+    """The reason incremental-delivery exists: chunk-order alone cannot see buffering."""
+    assert judge("chunk-order", "png", "def-ann-bytes-for-plain", mutants.buffers_then_sends_each).outcome is Outcome.PASS
+    assert judge("incremental-delivery", "png", "def-ann-bytes-for-plain",
+                 mutants.buffers_then_sends_each).outcome is Outcome.FAIL
+
+
+def test_a_route_that_cannot_be_declared_is_an_error_and_breaks_parity_of_its_twins():
+    assert judge("chunk-order", "story", "def-ann-str-for-plain", mutants.cannot_declare).outcome is Outcome.ERROR
+
+    def only_annotated_fails(scenario, variant, open_source):
+        if variant.axis["annotation"] == "matching":
+            return mutants.cannot_declare(scenario, variant, open_source)
+        return build_route(scenario, variant, open_source)
+    result = judge("annotation-neutral", "story", "def-noann-str-for-plain", only_annotated_fails)
+    assert result.outcome is Outcome.FAIL and "could not be declared" in result.detail, result.detail
+
+
+def test_media_type_only_per_instance_still_sends_the_header():
+    """The openapi mutant is caught by openapi alone: the header it sends is right."""
+    assert judge("content-type", "png", "async-noann-bytes-for-subclass",
+                 mutants.media_type_only_per_instance).outcome is Outcome.PASS
