@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+pytestmark = pytest.mark.needs_feature
+
+
+def _scenario_dir(pytester):
+    folder = pytester.mkdir("mine")
+    (folder / "two.py").write_text("from harness import scenario\ntwo = scenario('two', chunks=[b'a', b'b'])\n")
+    return folder
+
+
+def test_items_per_variant_and_check_with_readable_ids(pytester):
+    folder = _scenario_dir(pytester)
+    result = pytester.runpytest("--stream-harness", f"--stream-scenarios-dir={folder}", str(folder),
+                                "--collect-only", "-q")
+    lines = [line for line in result.outlines if "::" in line]
+    assert "mine/two.py::def-ann-bytes-for-plain::chunk-order" in lines
+    assert len(lines) == 48 * 9
+
+
+def test_k_selects_and_outcomes_map_to_pass_and_skip(pytester):
+    folder = _scenario_dir(pytester)
+    result = pytester.runpytest("--stream-harness", f"--stream-scenarios-dir={folder}", str(folder),
+                                "-k", "def-ann and chunk-order")
+    result.assert_outcomes(passed=4, skipped=4)  # bytes: 4 pass; str: n/a (binary scenario)
+
+
+def test_inert_without_the_switch(pytester):
+    folder = _scenario_dir(pytester)
+    result = pytester.runpytest(str(folder), "-p", "no:cacheprovider")
+    assert result.ret == 5  # nothing collected: the plugin stays out of other projects' runs
+
+
+def test_a_broken_scenario_file_is_a_failing_item(pytester):
+    folder = _scenario_dir(pytester)
+    (folder / "bad.py").write_text("x = 1 / 0\n")
+    result = pytester.runpytest("--stream-harness", f"--stream-scenarios-dir={folder}", str(folder),
+                                "--stream-check=openapi", "--stream-variant=def-ann-bytes-for-plain")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*bad.py:1: the file failed to import: ZeroDivisionError*"])

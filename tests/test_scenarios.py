@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from harness.errors import ScenarioError, UsageError
+from harness.scenarios import load_scenarios, scenario
+
+
+def test_builtin_scenarios_load():
+    loaded = load_scenarios()
+    assert not loaded.errors
+    assert {"story", "png", "adversarial-text", "binary-lines"} <= set(loaded.scenarios)
+
+
+@pytest.mark.parametrize("kwargs, field, words", [
+    (dict(name="Bad Name", chunks=["a"]), "name", "kebab-case"),
+    (dict(name="x", chunks=[]), "chunks", "at least one chunk"),
+    (dict(name="x", chunks="abc"), "chunks", "a list of str or a list of bytes"),
+    (dict(name="x", chunks=[{"a": 1}]), "chunks", "element of type dict"),
+    (dict(name="x", chunks=[1, 2]), "chunks", "element of type int"),
+    (dict(name="x", chunks=["a", b"b"]), "chunks", "a mix of str and bytes"),
+    (dict(name="x", chunks=["a"], source="socket"), "source", "one of list, file-like"),
+    (dict(name="x", chunks=[b"no newline", b"b"], source="file-like"), "chunks", "lines of the joined data"),
+    (dict(name="x", chunks=["a"], media_type="text/plain\r\nX: y"), "media_type", "single-line"),
+    (dict(name="x", chunks=["a"], deadline_s=0), "deadline_s", "positive"),
+])
+def test_bad_fields_are_named_with_file_line_and_expectation(kwargs, field, words):
+    with pytest.raises(ScenarioError) as info:
+        scenario(**kwargs)
+    message = str(info.value)
+    assert f"field {field!r}" in message and words in message
+    assert "test_scenarios.py:" in message  # the file and line where it was written
+
+
+def test_a_broken_file_is_reported_and_does_not_hide_the_others(tmp_path):
+    (tmp_path / "good.py").write_text("from harness import scenario\nok = scenario('ok', chunks=['a', 'b'])\n")
+    (tmp_path / "boom.py").write_text("import not_a_module_anywhere\n")
+    (tmp_path / "zz_dup.py").write_text("from harness import scenario\nagain = scenario('ok', chunks=['c'])\n")
+    (tmp_path / "bad_field.py").write_text("from harness import scenario\n\nx = scenario('x', chunks=[1])\n")
+    (tmp_path / "empty.py").write_text("VALUE = 1\n")
+    (tmp_path / "_private.py").write_text("raise SystemExit('never imported')\n")
+    loaded = load_scenarios([tmp_path])
+    assert list(loaded.scenarios) == ["ok"]
+    messages = {e.file.rsplit("/", 1)[-1]: e.message for e in loaded.errors}
+    assert set(messages) == {"boom.py", "zz_dup.py", "bad_field.py", "empty.py"}
+    assert "boom.py:1: the file failed to import: ModuleNotFoundError" in messages["boom.py"]
+    assert "already defined in" in messages["zz_dup.py"] and "good.py" in messages["zz_dup.py"]
+    assert "bad_field.py:3: scenario field 'chunks'" in messages["bad_field.py"]
+    assert "defines no scenario" in messages["empty.py"]
+
+
+def test_selecting_an_unknown_scenario_lists_the_known_ones():
+    with pytest.raises(UsageError, match="unknown scenario 'nope'; scenarios are: .*story"):
+        load_scenarios().select(["nope"])
+
+
+def test_missing_scenarios_folder_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match="does not exist"):
+        load_scenarios([tmp_path / "missing"])
