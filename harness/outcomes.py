@@ -26,6 +26,11 @@ class Outcome(str, enum.Enum):
     def symbol(self) -> str:
         return _SYMBOLS[self]
 
+    @property
+    def severity(self) -> int:
+        """Order for combining several verdicts into one: the worst wins."""
+        return _SEVERITY.index(self)
+
 
 _SYMBOLS = {
     Outcome.PASS: ".",
@@ -36,6 +41,10 @@ _SYMBOLS = {
     Outcome.INFORMATIONAL: "i",
     Outcome.ERROR: "E",
 }
+
+
+_SEVERITY = [Outcome.NA, Outcome.UNSUPPORTED, Outcome.INFORMATIONAL, Outcome.PASS, Outcome.NON_STRICT,
+             Outcome.FAIL, Outcome.ERROR]
 
 
 @dataclass(frozen=True)

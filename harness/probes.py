@@ -21,7 +21,7 @@ from typing import Iterator, Sequence
 
 from .trace import GeneratorStep, LockStepViolation, Recorder, ResourceClosed, ResourceOpened
 
-__all__ = ["LockStep", "TracedChunks", "TracedBytesIO", "TracedStringIO", "open_resource", "SOURCE_KINDS"]
+__all__ = ["InjectedFailure", "LockStep", "TracedChunks", "TracedBytesIO", "TracedStringIO", "open_resource", "SOURCE_KINDS"]
 
 _ids = itertools.count(1)
 
@@ -34,18 +34,24 @@ def _on_event_loop() -> bool:
     return True
 
 
-class LockStep:
-    """The gate between producer and client."""
+class InjectedFailure(RuntimeError):
+    """Raised by the producer on purpose (``error`` mode): the app's own code failing mid-stream."""
 
-    def __init__(self, recorder: Recorder, wait_s: float = 2.0) -> None:
-        self.recorder, self.wait_s, self.broken = recorder, wait_s, False
+
+class LockStep:
+    """The gate between producer and client; in ``error`` mode it also makes the producer raise."""
+
+    def __init__(self, recorder: Recorder, wait_s: float = 2.0, raise_at: int | None = None) -> None:
+        self.recorder, self.wait_s, self.broken, self.raise_at = recorder, wait_s, False, raise_at
 
     def before(self, index: int) -> None:
         rec = self.recorder
-        if index > 0 and not self.broken and rec.delivered < index:
+        if index == self.raise_at:
+            raise InjectedFailure(f"the producer failed on purpose before chunk {index}")
+        if index > 0 and not self.broken and not rec.gone and rec.delivered < index:
             on_loop = _on_event_loop()
             t0 = time.monotonic()
-            if on_loop or not rec.wait_delivered(index, self.wait_s):
+            if (on_loop or not rec.wait_delivered(index, self.wait_s)) and not rec.gone:
                 self.broken = True
                 rec.add(LockStepViolation(rec.now(), index, rec.delivered, time.monotonic() - t0, on_loop))
         rec.add(GeneratorStep(rec.now(), index, rec.delivered))

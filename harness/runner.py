@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 from .checks import Check, Verdict
 from .engines import Engine
 from .environment import feature_missing_reason
+from .modes import NORMAL, Mode
 from .outcomes import Outcome, Result
 from .probes import LockStep
 from .routes import build_route
@@ -65,23 +66,33 @@ class Runner:
         self.engine, self.checks, self.builder = engine, checks, builder
         self.deadline_s, self.lockstep_wait_s = deadline_s, lockstep_wait_s
         self.missing_reason = feature_missing_reason() if missing_reason is None else (missing_reason or None)
-        self._traces: dict[tuple[str, str], Trace | BuildFailed] = {}
+        self._traces: dict[tuple[str, str, str], Trace | BuildFailed] = {}
 
-    def trace(self, scenario: Scenario, variant: Variant) -> Trace | BuildFailed:
-        """Perform the variant's request once; later calls return the same trace."""
-        key = (scenario.name, variant.id)
+    def __enter__(self) -> "Runner":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the engine (its loop, its servers): nothing the run started may outlive it."""
+        self.engine.stop()
+
+    def trace(self, scenario: Scenario, variant: Variant, mode: Mode = NORMAL) -> Trace | BuildFailed:
+        """Perform the variant's request once per mode; later calls return the same trace."""
+        key = (scenario.name, variant.id, mode.key)
         if key not in self._traces:
-            self._traces[key] = self._perform(scenario, variant)
+            self._traces[key] = self._perform(scenario, variant, mode)
         return self._traces[key]
 
-    def _perform(self, scenario: Scenario, variant: Variant) -> Trace | BuildFailed:
+    def _perform(self, scenario: Scenario, variant: Variant, mode: Mode) -> Trace | BuildFailed:
         recorder = Recorder()
-        gate = LockStep(recorder, self.lockstep_wait_s)
+        gate = LockStep(recorder, self.lockstep_wait_s, raise_at=mode.at if mode.name == "error" else None)
         try:
             route = self.builder(scenario, variant, lambda chunk_type: scenario.open(chunk_type, recorder, gate))
         except Exception as exc:  # the installed FastAPI refused to declare this variant
             return BuildFailed(f"the route could not be declared: {type(exc).__name__}: {exc}")
-        return self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s)
+        return self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s, mode)
 
     def _twins(self, scenario: Scenario, variant: Variant, axis: str) -> list[tuple[Variant, Trace | None]]:
         twins = []
@@ -114,18 +125,41 @@ class Runner:
 
     def _run_check(self, case: Case, check: Check, trace: Trace, request_s: float) -> Result:
         t0 = time.monotonic()
-        args = [trace, case.scenario, case.variant]
+        if check.mode == "normal":
+            outcome, detail = self._call(check, case, trace)
+        else:
+            outcome, detail = self._call_modes(check, case)
+        return self._result(case, check, outcome, detail, time.monotonic() - t0, {"request_s": round(request_s, 6)})
+
+    def _call(self, check: Check, case: Case, trace: Trace) -> tuple[Outcome, str]:
+        args: list[object] = [trace, case.scenario, case.variant]
         try:
             if check.twins:
                 args.append(self._twins(case.scenario, case.variant, check.twins))
             note = check.func(*args)
-            outcome, detail = Outcome.PASS, note or ""
+            return Outcome.PASS, note or ""
         except Verdict as verdict:
-            outcome, detail = verdict.outcome, str(verdict)
+            return verdict.outcome, str(verdict)
         except Exception as exc:  # the check itself broke: an error, never a crash of the run
             tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
-            outcome, detail = Outcome.ERROR, f"check {check.name!r} raised {tb}"
-        return self._result(case, check, outcome, detail, time.monotonic() - t0, {"request_s": round(request_s, 6)})
+            return Outcome.ERROR, f"check {check.name!r} raised {tb}"
+
+    def _call_modes(self, check: Check, case: Case) -> tuple[Outcome, str]:
+        """Run ``check`` on a trace per way the engine performs its mode; the worst result wins."""
+        modes = self.engine.modes(check.mode)
+        if not modes:
+            return Outcome.NA, f"the {self.engine.name} engine cannot perform {check.mode!r} requests"
+        verdicts = []
+        for mode in modes:
+            got = self.trace(case.scenario, case.variant, mode)
+            if isinstance(got, BuildFailed):
+                verdicts.append((Outcome.ERROR, str(got), mode))
+            else:
+                verdicts.append((*self._call(check, case, got), mode))
+        worst = max(verdicts, key=lambda v: v[0].severity)[0]
+        if len(verdicts) == 1:
+            return worst, verdicts[0][1]
+        return worst, "\n".join(f"[{m.style or m.key}] {o.value}: {d}" for o, d, m in verdicts)
 
     def _result(self, case: Case, check: Check, outcome: Outcome, detail: str | None,
                 duration_s: float = 0.0, extra: dict | None = None) -> Result:
@@ -136,9 +170,12 @@ class Runner:
     def run(self, cases: list[Case], progress: Callable[[Case, int, int, list[Result]], None] | None = None
             ) -> list[Result]:
         results: list[Result] = []
-        for n, case in enumerate(cases, 1):
-            got = self.judge(case)
-            results += got
-            if progress:
-                progress(case, n, len(cases), got)
+        try:
+            for n, case in enumerate(cases, 1):
+                got = self.judge(case)
+                results += got
+                if progress:
+                    progress(case, n, len(cases), got)
+        finally:
+            self.close()
         return results

@@ -20,7 +20,8 @@ from typing import Iterable
 
 __all__ = [
     "TraceEvent", "ResponseStart", "BodyChunk", "GeneratorStep", "ResourceOpened", "ResourceClosed",
-    "LockStepViolation", "AppException", "AppReturned", "DeadlineExceeded", "Trace", "Recorder",
+    "LockStepViolation", "AppException", "AppReturned", "DeadlineExceeded", "ClientDisconnected",
+    "ConnectionClosed", "GcRequested", "ServerSignalled", "ServerExited", "Trace", "Recorder",
     "LIFECYCLE", "lifecycle_violations",
 ]
 
@@ -88,6 +89,37 @@ class DeadlineExceeded(TraceEvent):
     deadline_s: float
 
 
+@dataclass(frozen=True, slots=True)
+class ClientDisconnected(TraceEvent):
+    """The client went away after receiving ``after_chunks`` non-empty chunks."""
+
+    after_chunks: int
+    style: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionClosed(TraceEvent):
+    """The server closed the connection before the response was complete."""
+
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class GcRequested(TraceEvent):
+    """The harness asked the app's process for a garbage collection (the resource was still open)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSignalled(TraceEvent):
+    signal: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerExited(TraceEvent):
+    returncode: int | None  # None: still running at the deadline
+    waited_s: float
+
+
 # The response lifecycle: state -> event kind -> next state. A missing entry is a protocol error.
 LIFECYCLE: dict[str, dict[str, str]] = {
     "idle": {"start": "started"},
@@ -129,6 +161,12 @@ class Trace:
     started: float
     openapi_operation: dict | None = None
     notes: tuple[str, ...] = ()
+    mode: str = "normal"
+    transport: str = "asgi"  # "asgi" (body messages) or "http/1.1" (chunks as framed on the wire)
+
+    @property
+    def on_wire(self) -> bool:
+        return self.transport != "asgi"
 
     def of(self, kind: type) -> list:
         return [e for e in self.events if isinstance(e, kind)]
@@ -166,10 +204,20 @@ class Trace:
                 return f"the request did not complete within its {e.deadline_s:g} s deadline"
             if isinstance(e, AppException):
                 return f"the app raised {e.type}: {e.message}"
+            if isinstance(e, ConnectionClosed):
+                return f"the connection closed early: {e.detail}"
         return None
 
     def resource_events(self) -> tuple[list[ResourceOpened], list[ResourceClosed]]:
         return self.of(ResourceOpened), self.of(ResourceClosed)
+
+    def position(self, event: TraceEvent) -> int:
+        """Where ``event`` stands in the recorded order (identity, not equality)."""
+        return next(i for i, e in enumerate(self.events) if e is event)
+
+    def after(self, event: TraceEvent, kind: type) -> list:
+        """Events of ``kind`` recorded after ``event``."""
+        return [e for e in self.events[self.position(event) + 1:] if isinstance(e, kind)]
 
 
 @dataclass
@@ -179,6 +227,7 @@ class Recorder:
     events: list[TraceEvent] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     delivered: int = 0  # body messages with more_body true seen by the client so far
+    gone: bool = False  # the client left: nobody will receive more, so nobody waits for it
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     def add(self, event: TraceEvent) -> None:
@@ -186,7 +235,7 @@ class Recorder:
             self.events.append(event)
             if isinstance(event, BodyChunk) and event.more_body:
                 self.delivered += 1
-                self._cond.notify_all()
+            self._cond.notify_all()
 
     def now(self) -> float:
         return time.monotonic()
@@ -194,11 +243,26 @@ class Recorder:
     def wait_delivered(self, count: int, timeout: float) -> bool:
         """Block (a worker thread only) until ``count`` chunks reached the client."""
         with self._cond:
-            return self._cond.wait_for(lambda: self.delivered >= count, timeout)
+            return self._cond.wait_for(lambda: self.delivered >= count or self.gone, timeout)
+
+    def mark_gone(self, event: "ClientDisconnected") -> None:
+        with self._cond:
+            self.events.append(event)
+            self.gone = True
+            self._cond.notify_all()
+
+    def of_kind(self, kind: type) -> list:
+        with self._cond:
+            return [e for e in self.events if isinstance(e, kind)]
+
+    def wait_for_event(self, kind: type, timeout: float) -> bool:
+        """Block until an event of ``kind`` is recorded (woken by ``add``, not by polling)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: any(isinstance(e, kind) for e in self.events), timeout)
 
     def freeze(self, engine: str, path: str, openapi_operation: dict | None = None,
-               notes: Iterable[str] = ()) -> Trace:
+               notes: Iterable[str] = (), mode: str = "normal", transport: str = "asgi") -> Trace:
         with self._cond:
             events = tuple(self.events)  # the order they were recorded in, under the lock
         return Trace(engine=engine, path=path, events=events, started=self.started,
-                     openapi_operation=openapi_operation, notes=tuple(notes))
+                     openapi_operation=openapi_operation, notes=tuple(notes), mode=mode, transport=transport)

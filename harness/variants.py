@@ -114,7 +114,7 @@ def page_variants(page_sample: str) -> list[Variant]:
 class VariantFilter:
     """Selection by axis value (``chunk=bytes``) or by id glob (``def-*-subclass``, ``page:*``).
 
-    Values of one axis are alternatives; different axes and globs must all hold.
+    Values of one axis are alternatives, and so are globs; different axes (and the globs) must all hold.
     """
 
     def __init__(self, exprs: list[str] | None) -> None:
@@ -141,4 +141,4 @@ class VariantFilter:
         axis = variant.axis
         if any(axis[name] not in values for name, values in self.by_axis.items()):
             return False
-        return all(fnmatch.fnmatchcase(variant.id, g) for g in self.globs)
+        return not self.globs or any(fnmatch.fnmatchcase(variant.id, g) for g in self.globs)

@@ -177,3 +177,77 @@ def raises_midway(scenario, variant, open_source):
 def cannot_declare(scenario, variant, open_source):
     """The installed framework refuses to declare the route at all."""
     raise TypeError("this FastAPI cannot declare a streaming route")
+
+
+class ClosingResponse(StreamingResponse):
+    """Not a mutant: a StreamingResponse that closes what it was given when the stream ends in any
+    way. It shows that ``closure-on-disconnect`` can pass, and what a framework would have to do."""
+
+    def __init__(self, content, status_code=200, headers=None, media_type=None, background=None):
+        super().__init__(content, status_code, headers, media_type, background)
+        self._given = content
+
+    async def stream_response(self, send) -> None:
+        import anyio
+
+        try:
+            await super().stream_response(send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                if hasattr(self._given, "aclose"):
+                    await self._given.aclose()
+                elif hasattr(self._given, "close"):
+                    await anyio.to_thread.run_sync(self._given.close)
+
+
+closes_on_disconnect = partial(build_route, response_base=ClosingResponse)
+
+
+_KEPT: list = []
+
+
+class KeepsAbandonedStreams(StreamingResponse):
+    """A framework that keeps every stream it started (a registry for metrics, say): after a
+    disconnect the generator is never closed, not even by a garbage collection."""
+
+    def __init__(self, content, status_code=200, headers=None, media_type=None, background=None):
+        super().__init__(content, status_code, headers, media_type, background)
+        _KEPT.append((content, self.body_iterator))
+
+
+keeps_abandoned_streams = partial(build_route, response_base=KeepsAbandonedStreams)
+
+
+class DrainsAfterDisconnect(StreamingResponse):
+    """A framework that, once the client left, runs the body to its end for nobody ("to release
+    resources"): the generator keeps producing the whole payload after the disconnect."""
+
+    async def stream_response(self, send) -> None:
+        import anyio
+
+        try:
+            await super().stream_response(send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                async for _ in self.body_iterator:
+                    pass
+
+
+drains_after_disconnect = partial(build_route, response_base=DrainsAfterDisconnect)
+
+
+class CompletesAfterError(StreamingResponse):
+    """A framework that hides a producer failure: it ends the body normally, so the truncated
+    response looks complete to the client."""
+
+    async def stream_response(self, send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        try:
+            async for chunk in self.body_iterator:
+                await send({"type": "http.response.body", "body": _encode(chunk, self.charset), "more_body": True})
+        except Exception:
+            pass
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+completes_after_error = partial(build_route, response_base=CompletesAfterError)

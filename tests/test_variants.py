@@ -43,6 +43,9 @@ def test_annotations_are_matching_none_and_mismatched():
 
 def test_filter_by_axis_value_and_glob():
     f = VariantFilter(["function=def", "chunk=bytes,chunk=str", "*-subclass"])
+    assert VariantFilter(["def-ann-str-for-plain,async-ann-str-for-plain"]).globs == [
+        "def-ann-str-for-plain", "async-ann-str-for-plain"]
+    assert len([v for v in all_variants() if VariantFilter(["def-ann-str-for-plain,async-ann-str-*"])(v)]) == 1 + 4
     picked = [v.id for v in all_variants() if f(v)]
     assert picked and all(i.startswith("def-") and i.endswith("-subclass") for i in picked)
     assert len(picked) == 3 * 2 * 2

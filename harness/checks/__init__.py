@@ -15,6 +15,10 @@ check's own bug and becomes ``error`` with the exception; it never crashes the r
 
 A check that compares a variant with its twins along one axis declares ``twins="axis"`` and
 receives a fourth argument: a list of ``(twin_variant, twin_trace)``.
+
+A check that needs the request performed differently declares ``mode="disconnect"`` (or
+``"error"``, ``"shutdown"``): it is then called once per way the engine performs that mode (the
+in-process engine has two disconnect styles) and its result is the worst of those calls.
 """
 
 from __future__ import annotations
@@ -70,6 +74,7 @@ class Check:
     claim: str
     func: Callable[..., Any]
     twins: str | None = None
+    mode: str = "normal"
 
     @property
     def doc(self) -> str:
@@ -79,7 +84,8 @@ class Check:
 _REGISTRY: dict[str, Check] = {}
 
 
-def check(name: str, *, claim: str, twins: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def check(name: str, *, claim: str, twins: str | None = None,
+          mode: str = "normal") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``func`` as check ``name``; a second registration of the name from elsewhere is refused."""
     if not claim.startswith("#"):
         raise ValueError(f"check {name!r}: claim must be a section anchor such as '#no-annotation', got {claim!r}")
@@ -88,13 +94,13 @@ def check(name: str, *, claim: str, twins: str | None = None) -> Callable[[Calla
         existing = _REGISTRY.get(name)
         if existing is not None and existing.func.__qualname__ != func.__qualname__:
             raise ValueError(f"check {name!r} is already registered by {existing.func.__module__}")
-        _REGISTRY[name] = Check(name, claim, func, twins)
+        _REGISTRY[name] = Check(name, claim, func, twins, mode)
         return func
     return register
 
 
 def registry() -> dict[str, Check]:
-    from . import stream, parity, openapi  # noqa: F401  (registered in this order, the order of columns)
+    from . import stream, parity, openapi, cut, framing  # noqa: F401  (registered in this order, the order of columns)
     return dict(_REGISTRY)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..trace import AppReturned, GeneratorStep, LockStepViolation, lifecycle_violations
-from . import Failure, NotApplicable, check, first_difference, show
+from . import Failure, NonStrict, NotApplicable, check, first_difference, show
 
 
 def _cause(trace) -> str:
@@ -32,6 +32,11 @@ def chunk_order(trace, scenario, variant):
     if seen != expected:
         i = first_difference(seen, expected)
         same_bytes = b"".join(seen) == b"".join(expected)
+        if same_bytes and trace.on_wire and not problems:
+            raise NonStrict("The server merged or split chunks: the bytes are equal, only the chunk boundaries "
+                            "differ", expected=f"{len(expected)} HTTP chunks", seen=f"{len(seen)} HTTP chunks",
+                            detail=f"first boundary difference at chunk {i}: expected {show(expected[i])}, seen "
+                                   f"{show(seen[i]) if i < len(seen) else '(none)'}")
         detail = (f"first difference at chunk {i}; {len(seen)} non-empty messages seen, {len(expected)} expected"
                   + ("; the bytes are equal, only the chunk boundaries differ" if same_bytes else "")
                   + "".join(f"; {p}" for p in problems) + _cause(trace))
@@ -142,7 +147,7 @@ def closure_on_completion(trace, scenario, variant):
     if not closed:
         raise Failure("The resource was still open when the response completed",
                       expected=f"{opened[0].resource} closed", seen="still open (no close, and no GC was asked)")
-    if trace.events.index(closed[0]) > trace.events.index(returned[0]):  # recorded order, under one lock
+    if trace.position(closed[0]) > trace.position(returned[0]):  # recorded order, under one lock
         raise Failure("The resource was closed only after the response completed",
                       expected="closed before the ASGI app returns",
                       seen=f"closed {(closed[0].t - returned[0].t) * 1000:.1f} ms after it returned")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 from ..errors import UsageError
+from ..modes import NORMAL, Mode
 from ..routes import Route
 from ..trace import Recorder, Trace
 
@@ -18,7 +19,13 @@ __all__ = ["Engine", "engine", "get_engine", "engine_names"]
 class Engine(Protocol):
     name: str
 
-    def perform(self, route: Route, recorder: Recorder, deadline_s: float) -> Trace: ...
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def modes(self, kind: str) -> list[Mode]: ...
+
+    def perform(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> Trace: ...
 
 
 _REGISTRY: dict[str, Callable[[], Engine]] = {}

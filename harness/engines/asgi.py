@@ -4,25 +4,54 @@ No test client sits in between (Starlette's TestClient and httpx's ASGI transpor
 whole body), so every ``http.response.body`` message is seen as the app sent it, with its
 ``more_body`` flag and the monotonic time it was sent.
 
-Each request runs in its own event loop on its own daemon thread: the loop's ``wait_for`` enforces
-the request deadline, and the thread join is a backstop that holds even when the app blocks its
-loop or a worker thread that cannot be cancelled. A stuck request costs its deadline, never the run.
+Requests run on one long-lived event loop in a daemon thread, as in a server: an async generator
+abandoned by a disconnect is then finalised the way it would be in production, not rescued by a
+loop shutdown. ``wait_for`` enforces each request's deadline; if the app blocks the loop itself,
+the caller's wait on the future is the backstop and the stuck loop is abandoned for a new one.
+
+Disconnects are modelled in both ASGI styles: ``receive`` returns ``http.disconnect`` (spec 2.3,
+the engine's default, what uvicorn and hypercorn declare for HTTP), or ``send`` raises ``OSError``
+(spec 2.4, where Starlette stops listening on ``receive``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import gc
 import json
 import threading
 from typing import Any
 
+from ..modes import CUT_AT, DISCONNECT_STYLES, NORMAL, Mode
 from ..routes import Route
-from ..trace import AppException, AppReturned, BodyChunk, DeadlineExceeded, Recorder, ResponseStart, Trace
+from ..trace import (AppException, AppReturned, BodyChunk, ClientDisconnected, DeadlineExceeded, GcRequested,
+                     Recorder, ResourceClosed, ResponseStart, Trace)
 from . import engine
 
-__all__ = ["AsgiEngine", "call_asgi"]
+__all__ = ["AsgiEngine", "LoopThread", "CLOSE_WITHIN_S", "settle", "watch_closure", "gc_paused"]
 
 BACKSTOP_GRACE_S = 2.0
+CLOSE_WITHIN_S = 1.0  # how long a resource may take to close after a disconnect, without help
+
+
+class LoopThread:
+    """An event loop running forever in a daemon thread; coroutines are submitted to it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="harness-asgi-loop", daemon=True)
+        self.thread.start()
+
+    def submit(self, coro) -> concurrent.futures.Future:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        if self.loop.is_running():
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout)
+        if not self.thread.is_alive():
+            self.loop.close()
 
 
 def _scope(path: str, spec_version: str) -> dict[str, Any]:
@@ -34,29 +63,40 @@ def _scope(path: str, spec_version: str) -> dict[str, Any]:
     }
 
 
-async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spec_version: str) -> None:
-    """One request: a complete empty request body, then ``http.disconnect`` once the response ended."""
-    response_done = asyncio.Event()
+async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spec_version: str,
+                 mode: Mode) -> None:
+    """One request: an empty request body, then the response, cut where ``mode`` says."""
+    client_left = asyncio.Event()
     request_given = False
+    received = 0  # non-empty chunks the client took
 
     async def receive() -> dict[str, Any]:
         nonlocal request_given
         if not request_given:
             request_given = True
             return {"type": "http.request", "body": b"", "more_body": False}
-        await response_done.wait()
+        await client_left.wait()
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
+        nonlocal received
+        if recorder.gone:  # the client left: a real server drops the message or raises
+            if mode.style == "send-oserror":
+                raise OSError("the client disconnected")
+            return
         kind = message.get("type")
         if kind == "http.response.start":
             headers = tuple((bytes(k), bytes(v)) for k, v in message.get("headers") or ())
             recorder.add(ResponseStart(recorder.now(), int(message["status"]), headers))
         elif kind == "http.response.body":
-            more = bool(message.get("more_body", False))
-            recorder.add(BodyChunk(recorder.now(), bytes(message.get("body", b"")), more))
+            more, data = bool(message.get("more_body", False)), bytes(message.get("body", b""))
+            recorder.add(BodyChunk(recorder.now(), data, more))
+            received += bool(data)
             if not more:
-                response_done.set()
+                client_left.set()  # the exchange is over: a later receive() reports the disconnect
+            elif mode.name == "disconnect" and received == mode.at:
+                recorder.mark_gone(ClientDisconnected(recorder.now(), received, mode.style))
+                client_left.set()
         else:
             recorder.add(AppException(recorder.now(), "UnexpectedMessage", f"ASGI message of type {kind!r}"))
 
@@ -70,38 +110,115 @@ async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spe
         recorder.add(AppReturned(recorder.now()))
 
 
-def call_asgi(app: Any, path: str, recorder: Recorder, deadline_s: float, spec_version: str = "2.3") -> None:
-    """Run one request to completion or deadline, on a fresh loop in a daemon thread."""
-    worker = threading.Thread(
-        target=lambda: asyncio.run(_drive(app, path, recorder, deadline_s, spec_version)),
-        name=f"asgi-request {path}", daemon=True)
-    worker.start()
-    worker.join(deadline_s + BACKSTOP_GRACE_S)
-    if worker.is_alive():  # the app blocked its own loop past the deadline: abandon the thread
-        recorder.add(DeadlineExceeded(recorder.now(), deadline_s))
+async def settle(max_rounds: int = 200) -> None:
+    """Let the loop run until no other task is left, then a few rounds more.
+
+    Whatever closes a resource "without help" after a cut (a cancelled task unwinding, the loop's
+    async-generator finaliser scheduling ``aclose()``) is work already queued on the loop; once the
+    loop has no task left but this one, nothing more will come without a garbage collection.
+    """
+    me = asyncio.current_task()
+    for _ in range(max_rounds):
+        await asyncio.sleep(0)
+        if not [t for t in asyncio.all_tasks() if t is not me and not t.done()]:
+            break
+    for _ in range(3):
+        await asyncio.sleep(0)
 
 
-def fetch_openapi_operation(app: Any, path: str, deadline_s: float) -> dict | None:
-    """GET /openapi.json through the same ASGI path and return the GET operation for ``path``."""
-    rec = Recorder()
-    call_asgi(app, "/openapi.json", rec, deadline_s)
-    body = b"".join(e.data for e in rec.events if isinstance(e, BodyChunk))
-    try:
-        return json.loads(body)["paths"][path]["get"]
-    except (ValueError, KeyError, TypeError):
-        return None
+def watch_closure(recorder: Recorder, settle_loop, request_gc) -> None:
+    """After a cut stream: settle; if the resource is still open, ask for a GC and settle again.
+
+    The cyclic GC is paused meanwhile (see ``gc_paused``), so "closed without help" can only mean
+    closed by the framework, never by a collection that happened to run.
+    """
+    settle_loop()
+    if recorder.of_kind(ResourceClosed):
+        return
+    recorder.add(GcRequested(recorder.now()))
+    request_gc()
+    settle_loop()
+
+
+class gc_paused:
+    """Pause automatic cyclic garbage collection in this process (an explicit ``gc.collect()`` still works)."""
+
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was_enabled:
+            gc.enable()
 
 
 @engine("asgi")
 class AsgiEngine:
-    """In-process, ASGI spec 2.3 by default (the version uvicorn and hypercorn declare for HTTP)."""
+    """In-process, on a long-lived loop; ASGI spec 2.3 unless a mode asks for the 2.4 disconnect style."""
 
     name = "asgi"
+    supports_shutdown = False
 
     def __init__(self, spec_version: str = "2.3") -> None:
         self.spec_version = spec_version
+        self._loop: LoopThread | None = None
 
-    def perform(self, route: Route, recorder: Recorder, deadline_s: float) -> Trace:
-        call_asgi(route.app, route.path, recorder, deadline_s, self.spec_version)
-        operation = fetch_openapi_operation(route.app, route.path, deadline_s)
-        return recorder.freeze(self.name, route.path, operation, notes=(f"ASGI spec_version {self.spec_version}",))
+    def start(self) -> None:
+        if self._loop is None:
+            self._loop = LoopThread()
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.stop()
+            self._loop = None
+
+    def modes(self, kind: str) -> list[Mode]:
+        """The ways this engine performs a request mode (none: the mode is n/a here)."""
+        if kind == "normal":
+            return [NORMAL]
+        if kind == "disconnect":
+            return [Mode("disconnect", CUT_AT, style) for style in DISCONNECT_STYLES]
+        if kind == "error":
+            return [Mode("error", CUT_AT)]
+        return []  # no server process to shut down in-process
+
+    def call(self, app: Any, path: str, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> None:
+        """Run one request to completion or deadline."""
+        self.start()
+        spec = "2.4" if mode.style == "send-oserror" else self.spec_version
+        future = self._loop.submit(_drive(app, path, recorder, deadline_s, spec, mode))
+        try:
+            future.result(deadline_s + BACKSTOP_GRACE_S)
+        except concurrent.futures.TimeoutError:  # the app blocked the loop itself: abandon that loop
+            recorder.add(DeadlineExceeded(recorder.now(), deadline_s))
+            self._loop, stuck = None, self._loop
+            stuck.loop.call_soon_threadsafe(stuck.loop.stop)
+
+    def openapi_operation(self, app: Any, path: str, deadline_s: float) -> dict | None:
+        """GET /openapi.json through the same ASGI path and return the GET operation for ``path``."""
+        rec = Recorder()
+        self.call(app, "/openapi.json", rec, deadline_s)
+        body = b"".join(e.data for e in rec.events if isinstance(e, BodyChunk))
+        try:
+            return json.loads(body)["paths"][path]["get"]
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _settle(self) -> None:
+        if self._loop is not None:
+            try:
+                self._loop.submit(settle()).result(CLOSE_WITHIN_S)
+            except concurrent.futures.TimeoutError:
+                pass  # a loop that will not settle: whatever is open now stays open in the trace
+
+    def perform(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> Trace:
+        if mode.wants_closure_watch:
+            with gc_paused():
+                self.call(route.app, route.path, recorder, deadline_s, mode)
+                watch_closure(recorder, self._settle, gc.collect)
+        else:
+            self.call(route.app, route.path, recorder, deadline_s, mode)
+        operation = self.openapi_operation(route.app, route.path, deadline_s) if mode == NORMAL else None
+        spec = "2.4" if mode.style == "send-oserror" else self.spec_version
+        return recorder.freeze(self.name, route.path, operation, notes=(f"ASGI spec_version {spec}",),
+                               mode=mode.key)

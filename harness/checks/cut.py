@@ -1,0 +1,124 @@
+"""Checks on streams that do not end normally: the client leaves, the producer fails, the server
+stops. The page promises the file opened in the generator's ``with`` block is closed (C10); users
+rely on that beyond the happy path, and on the generator not running on for nobody."""
+
+from __future__ import annotations
+
+from ..trace import (AppException, ClientDisconnected, ConnectionClosed, GcRequested, GeneratorStep,
+                     ResourceClosed, ServerExited, ServerSignalled, lifecycle_violations)
+from . import Failure, NonStrict, NotApplicable, check
+
+CLOSE_WITHIN_S = 1.0  # the promise is closure; a second is generous for "without help"
+
+# After the client left, the generator may be asked for a few more chunks before the framework
+# and the server notice (a chunk already requested from the threadpool, one `await` until the
+# disconnect task runs). More than this is running on for nobody.
+MAX_STEPS_AFTER_DISCONNECT = 4
+
+
+def _closure(trace, cut, what: str) -> str:
+    """pass: closed without help; non-strict: closed only after a GC; fail: never closed."""
+    opened, closed = trace.resource_events()
+    if not opened:
+        raise Failure("The resource was never opened", expected="opened by the generator", seen="never opened",
+                      detail=trace.failure_cause or "")
+    gcs = trace.of(GcRequested)
+    late = closed and cut and closed[0].t - cut.t > CLOSE_WITHIN_S
+    since = ""
+    if closed and cut:
+        delta = (closed[0].t - cut.t) * 1000
+        since = f"{delta:.1f} ms after {what}" if delta >= 0 else f"as {what} unwound"
+    if closed and not late and (not gcs or trace.position(closed[0]) < trace.position(gcs[0])):
+        return f"{closed[0].resource} closed {since} without help"
+    if closed:
+        how = "later than 1 s" if late and not gcs else "only after a garbage collection was requested"
+        raise NonStrict(f"The resource was closed {how}",
+                        expected=f"closed within 1 s of {what}, without help", seen=f"closed {since}",
+                        detail="the page promises closure; a GC is not a promise (a reference cycle or a "
+                               "generator left for the finaliser keeps it open)")
+    raise Failure(f"The resource was never closed after {what}", expected=f"{opened[0].resource} closed",
+                  seen="still open 1 s after, and 1 s after a garbage collection")
+
+
+def _disconnect(trace, scenario):
+    cuts = trace.of(ClientDisconnected)
+    if not cuts:
+        raise Failure("The client never got to disconnect mid-stream",
+                      expected="the chunks before the cut", seen=trace.failure_cause or "the stream ended first")
+    cut = cuts[0]
+    before = len([e for e in trace.events[:trace.position(cut)] if isinstance(e, GeneratorStep)])
+    if before >= len(scenario.chunks):
+        raise NotApplicable(f"the generator had produced all {len(scenario.chunks)} chunks before the client "
+                            "left (they sat in buffers): nothing was left to stop; a longer scenario can tell")
+    return cut, before
+
+
+@check("closure-on-disconnect", claim="#simulate-a-file", mode="disconnect")
+def closure_on_disconnect(trace, scenario, variant):
+    """The client reads a few chunks and leaves: the file opened in the generator's ``with`` block
+    is closed within 1 s without help (``pass``), only after a GC (``non-strict``) or never (``fail``)."""
+    if variant.is_page and variant.page_path.startswith("/story/"):
+        raise NotApplicable("the page's story routes open no resource")
+    cut, _ = _disconnect(trace, scenario)
+    return _closure(trace, cut, "the disconnect")
+
+
+@check("generator-stops-on-disconnect", claim="#simulate-a-file", mode="disconnect")
+def generator_stops_on_disconnect(trace, scenario, variant):
+    """After the client left, the generator produces at most a few more chunks: it must not run on
+    to the end of the payload for nobody."""
+    cut, before = _disconnect(trace, scenario)
+    after = len(trace.after(cut, GeneratorStep))
+    left = len(scenario.chunks) - before
+    if left <= MAX_STEPS_AFTER_DISCONNECT:
+        raise NotApplicable(f"only {left} chunks were left when the client went away: too few to tell "
+                            f"stopping from finishing (the bound is {MAX_STEPS_AFTER_DISCONNECT})")
+    if after > MAX_STEPS_AFTER_DISCONNECT:
+        raise Failure("The generator kept producing after the client left",
+                      expected=f"at most {MAX_STEPS_AFTER_DISCONNECT} more chunks",
+                      seen=f"{after} more chunks ({before + after} of {len(scenario.chunks)} in all)",
+                      detail=f"the client left after {cut.after_chunks} non-empty chunks")
+    return f"{after} chunk(s) produced after the disconnect, of {left} left"
+
+
+@check("closure-on-error", claim="#simulate-a-file", mode="error")
+def closure_on_error(trace, scenario, variant):
+    """The producer raises after a few chunks: the resource is closed, and the response is visibly
+    broken (no final message / no terminating chunk), so a truncated body never passes as complete."""
+    if variant.is_page:
+        raise NotApplicable("the failure is injected through the scenario's producer of generated variants")
+    failures = trace.of(AppException) + trace.of(ConnectionClosed)
+    cut = failures[0] if failures else None
+    verdict = None
+    if not (variant.is_page and variant.page_path.startswith("/story/")):
+        verdict = _closure(trace, cut, "the failure")
+    problems = lifecycle_violations(trace.events)
+    if not problems:
+        raise Failure("The truncated response looked complete",
+                      expected="no final message / no terminating chunk after the producer failed",
+                      seen=f"a complete response of {len(trace.body)} bytes",
+                      detail="a client cannot tell this body from a whole one")
+    return f"{verdict}; the client saw a broken response ({problems[-1]})"
+
+
+@check("closure-on-shutdown", claim="#simulate-a-file", mode="shutdown")
+def closure_on_shutdown(trace, scenario, variant):
+    """The server is told to stop (SIGTERM) mid-stream: the resource is closed and the server exits
+    within its graceful-shutdown deadline."""
+    if variant.is_page and variant.page_path.startswith("/story/"):
+        raise NotApplicable("the page's story routes open no resource")
+    signals = trace.of(ServerSignalled)
+    if not signals:
+        raise Failure("The server was never signalled mid-stream", expected="SIGTERM while streaming",
+                      seen=trace.failure_cause or "the stream ended first")
+    verdict = _closure(trace, signals[0], "SIGTERM")
+    exits = trace.of(ServerExited)
+    if not exits or exits[0].returncode is None:
+        waited = f"{exits[0].waited_s:.1f} s" if exits else "?"
+        raise Failure("The server did not exit within its graceful-shutdown deadline",
+                      expected="the process exits", seen=f"still running after {waited} (then killed)")
+    return f"{verdict}; the server exited with {exits[0].returncode} after {exits[0].waited_s:.2f} s"
+
+
+__all__ = ["closure_on_disconnect", "generator_stops_on_disconnect", "closure_on_error", "closure_on_shutdown",
+           "MAX_STEPS_AFTER_DISCONNECT", "ResourceClosed"]

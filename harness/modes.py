@@ -1,0 +1,36 @@
+"""Request modes: how a check wants the request performed.
+
+``normal`` reads the whole response. ``disconnect`` reads ``at`` non-empty chunks and then the client
+goes away (in-process: in the ASGI ``style`` given). ``error`` makes the scenario's producer raise
+when asked for chunk ``at``. ``shutdown`` asks the server to stop after ``at`` chunks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Mode", "NORMAL", "DISCONNECT_STYLES", "CUT_AT"]
+
+CUT_AT = 2  # the client reads this many non-empty chunks before it disconnects / the producer raises
+# In-process, the two ways ASGI tells an app the client left: `http.disconnect` from receive()
+# (spec_version < 2.4) and `send` raising OSError (spec_version >= 2.4).
+DISCONNECT_STYLES = ("receive", "send-oserror")
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str = "normal"
+    at: int = 0
+    style: str = ""
+
+    @property
+    def key(self) -> str:
+        return "-".join(str(p) for p in (self.name, self.at, self.style) if p not in ("", 0))
+
+    @property
+    def wants_closure_watch(self) -> bool:
+        """Modes after which the engine watches the resource close (and asks for a GC if needed)."""
+        return self.name in ("disconnect", "error", "shutdown")
+
+
+NORMAL = Mode()
