@@ -39,22 +39,30 @@ class InjectedFailure(RuntimeError):
 
 
 class LockStep:
-    """The gate between producer and client; in ``error`` mode it also makes the producer raise."""
+    """The gate between producer and client; in ``error`` mode it also makes the producer raise.
+
+    ``need`` is the number of non-empty chunks handed out before the one asked for now: servers
+    send no HTTP chunk for an empty one, so empty chunks are never waited for.
+    """
 
     def __init__(self, recorder: Recorder, wait_s: float = 2.0, raise_at: int | None = None) -> None:
         self.recorder, self.wait_s, self.broken, self.raise_at = recorder, wait_s, False, raise_at
+        self.handed = 0  # non-empty chunks handed out so far
 
-    def before(self, index: int) -> None:
+    def step(self, index: int, chunk: str | bytes) -> None:
+        """Called by the source before it hands out chunk ``index``."""
         rec = self.recorder
         if index == self.raise_at:
             raise InjectedFailure(f"the producer failed on purpose before chunk {index}")
-        if index > 0 and not self.broken and not rec.gone and rec.delivered < index:
+        need = self.handed
+        if need and not self.broken:
             on_loop = _on_event_loop()
             t0 = time.monotonic()
-            if (on_loop or not rec.wait_delivered(index, self.wait_s)) and not rec.gone:
+            if not (rec.reached(need) if on_loop else rec.wait_reached(need, self.wait_s)):
                 self.broken = True
-                rec.add(LockStepViolation(rec.now(), index, rec.delivered, time.monotonic() - t0, on_loop))
-        rec.add(GeneratorStep(rec.now(), index, rec.delivered))
+                rec.add(LockStepViolation(rec.now(), index, rec.progress(), time.monotonic() - t0, on_loop))
+        rec.add(GeneratorStep(rec.now(), index, rec.progress()))
+        self.handed += bool(chunk)
 
 
 class _Tracked:
@@ -83,7 +91,7 @@ class TracedChunks(_Tracked):
         for i, chunk in enumerate(self._chunks):
             if self.closed:
                 raise ValueError("I/O operation on closed resource")
-            self._gate.before(i)
+            self._gate.step(i, chunk)
             yield chunk
 
     def close(self) -> None:
@@ -110,7 +118,7 @@ class TracedBytesIO(_Tracked, io.BytesIO):
 
     def __next__(self) -> bytes:
         line = super().__next__()
-        self._gate.before(self._index)
+        self._gate.step(self._index, line)
         self._index += 1
         return line
 
@@ -129,7 +137,7 @@ class TracedStringIO(_Tracked, io.StringIO):
 
     def __next__(self) -> str:
         line = super().__next__()
-        self._gate.before(self._index)
+        self._gate.step(self._index, line)
         self._index += 1
         return line
 

@@ -30,6 +30,8 @@ class Route:
     app: Any
     path: str
     opens_resource: bool  # the route opens the scenario's resource in a `with` block
+    scenario: str = ""  # what it serves: set by the runner, read by server engines
+    variant: str = ""
 
 
 def endpoint_source(variant: Variant) -> str:

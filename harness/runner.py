@@ -6,6 +6,7 @@ many checks and twins read it); it judges nothing itself.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import traceback
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from .environment import feature_missing_reason
 from .modes import NORMAL, Mode
 from .outcomes import Outcome, Result
 from .probes import LockStep
-from .routes import build_route
+from .routes import PATH, build_route
 from .scenarios import Scenario
 from .trace import AppException, Recorder, Trace
 from .variants import Variant, VariantFilter, all_variants, page_variants
@@ -92,6 +93,7 @@ class Runner:
             route = self.builder(scenario, variant, lambda chunk_type: scenario.open(chunk_type, recorder, gate))
         except Exception as exc:  # the installed FastAPI refused to declare this variant
             return BuildFailed(f"the route could not be declared: {type(exc).__name__}: {exc}")
+        route = dataclasses.replace(route, scenario=scenario.name, variant=variant.id)
         return self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s, mode)
 
     def _twins(self, scenario: Scenario, variant: Variant, axis: str) -> list[tuple[Variant, Trace | None]]:
@@ -170,6 +172,10 @@ class Runner:
     def run(self, cases: list[Case], progress: Callable[[Case, int, int, list[Result]], None] | None = None
             ) -> list[Result]:
         results: list[Result] = []
+        prepare = getattr(self.engine, "prepare", None)
+        if prepare is not None:  # engines that batch some modes (a server's shutdown) learn the plan first
+            prepare([(c.scenario.name, c.variant.id, c.variant.page_path or PATH) for c in cases
+                     if not c.scenario.na_reason(c.variant)])
         try:
             for n, case in enumerate(cases, 1):
                 got = self.judge(case)

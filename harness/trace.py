@@ -13,16 +13,18 @@ after the final body message).
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 __all__ = [
     "TraceEvent", "ResponseStart", "BodyChunk", "GeneratorStep", "ResourceOpened", "ResourceClosed",
     "LockStepViolation", "AppException", "AppReturned", "DeadlineExceeded", "ClientDisconnected",
     "ConnectionClosed", "GcRequested", "ServerSignalled", "ServerExited", "Trace", "Recorder",
-    "LIFECYCLE", "lifecycle_violations",
+    "LIFECYCLE", "lifecycle_violations", "event_to_json", "event_from_json",
 ]
 
 
@@ -120,12 +122,43 @@ class ServerExited(TraceEvent):
     waited_s: float
 
 
+def event_to_json(event: TraceEvent) -> dict[str, Any]:
+    """A JSON-safe record of an event (bytes as base64), for the side channel of server engines."""
+    data: dict[str, Any] = {"kind": type(event).__name__}
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        if isinstance(value, bytes):
+            value = {"b64": base64.b64encode(value).decode("ascii")}
+        elif isinstance(value, tuple):
+            value = [[base64.b64encode(x).decode("ascii") for x in pair] for pair in value]
+        data[f.name] = value
+    return data
+
+
+def event_from_json(data: dict[str, Any]) -> TraceEvent:
+    cls = _EVENT_TYPES.get(data.get("kind", ""))
+    if cls is None:
+        raise ValueError(f"unknown trace event kind {data.get('kind')!r}")
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        value = data[f.name]
+        if isinstance(value, dict) and "b64" in value:
+            value = base64.b64decode(value["b64"])
+        elif isinstance(value, list):
+            value = tuple(tuple(base64.b64decode(x) for x in pair) for pair in value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
 # The response lifecycle: state -> event kind -> next state. A missing entry is a protocol error.
 LIFECYCLE: dict[str, dict[str, str]] = {
     "idle": {"start": "started"},
     "started": {"body": "started", "final": "ended"},
     "ended": {},
 }
+
+
+_EVENT_TYPES: dict[str, type] = {}
 
 
 def _kind(event: TraceEvent) -> str | None:
@@ -240,10 +273,18 @@ class Recorder:
     def now(self) -> float:
         return time.monotonic()
 
-    def wait_delivered(self, count: int, timeout: float) -> bool:
-        """Block (a worker thread only) until ``count`` chunks reached the client."""
+    def progress(self) -> int:
+        """How many chunks have reached the client, as lock-step counts them."""
+        return self.delivered
+
+    def reached(self, count: int) -> bool:
+        """Have ``count`` chunks reached the client (or has it left)? Never blocks."""
+        return self.delivered >= count or self.gone
+
+    def wait_reached(self, count: int, timeout: float) -> bool:
+        """Block (a worker thread only) until ``count`` chunks reached the client or it left."""
         with self._cond:
-            return self._cond.wait_for(lambda: self.delivered >= count or self.gone, timeout)
+            return self._cond.wait_for(lambda: self.reached(count), timeout)
 
     def mark_gone(self, event: "ClientDisconnected") -> None:
         with self._cond:
@@ -261,8 +302,17 @@ class Recorder:
             return self._cond.wait_for(lambda: any(isinstance(e, kind) for e in self.events), timeout)
 
     def freeze(self, engine: str, path: str, openapi_operation: dict | None = None,
-               notes: Iterable[str] = (), mode: str = "normal", transport: str = "asgi") -> Trace:
+               notes: Iterable[str] = (), mode: str = "normal", transport: str = "asgi",
+               by_time: bool = False) -> Trace:
+        """The immutable trace. ``by_time`` orders events from two processes by their monotonic time
+        (one system-wide clock on Linux); otherwise they keep the order they were recorded in."""
         with self._cond:
-            events = tuple(self.events)  # the order they were recorded in, under the lock
+            events = tuple(sorted(self.events, key=lambda e: e.t) if by_time else self.events)
         return Trace(engine=engine, path=path, events=events, started=self.started,
                      openapi_operation=openapi_operation, notes=tuple(notes), mode=mode, transport=transport)
+
+
+_EVENT_TYPES.update({cls.__name__: cls for cls in (
+    ResponseStart, BodyChunk, GeneratorStep, ResourceOpened, ResourceClosed, LockStepViolation, AppException,
+    AppReturned, DeadlineExceeded, ClientDisconnected, ConnectionClosed, GcRequested, ServerSignalled,
+    ServerExited)})

@@ -42,7 +42,7 @@ def engine(name: str) -> Callable[[type], type]:
 
 
 def _load_builtin() -> None:
-    from . import asgi  # noqa: F401  (registers itself)
+    from . import asgi, servers  # noqa: F401  (register themselves)
 
 
 def engine_names() -> list[str]:
@@ -50,8 +50,10 @@ def engine_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_engine(name: str) -> Engine:
+def get_engine(name: str, **config: object) -> Engine:
+    """A fresh engine; server engines take ``builder_ref``, ``scenarios_dirs``, ``lockstep_wait_s``."""
     _load_builtin()
     if name not in _REGISTRY:
         raise UsageError(f"unknown engine {name!r}; engines are: {', '.join(sorted(_REGISTRY))}")
-    return _REGISTRY[name]()
+    cls = _REGISTRY[name]
+    return cls(**config) if config and name != "asgi" else cls()

@@ -23,13 +23,14 @@ import json
 import threading
 from typing import Any
 
+from ..quiesce import gc_paused, settle
 from ..modes import CUT_AT, DISCONNECT_STYLES, NORMAL, Mode
 from ..routes import Route
 from ..trace import (AppException, AppReturned, BodyChunk, ClientDisconnected, DeadlineExceeded, GcRequested,
                      Recorder, ResourceClosed, ResponseStart, Trace)
 from . import engine
 
-__all__ = ["AsgiEngine", "LoopThread", "CLOSE_WITHIN_S", "settle", "watch_closure", "gc_paused"]
+__all__ = ["AsgiEngine", "LoopThread", "CLOSE_WITHIN_S", "watch_closure"]
 
 BACKSTOP_GRACE_S = 2.0
 CLOSE_WITHIN_S = 1.0  # how long a resource may take to close after a disconnect, without help
@@ -110,26 +111,10 @@ async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spe
         recorder.add(AppReturned(recorder.now()))
 
 
-async def settle(max_rounds: int = 200) -> None:
-    """Let the loop run until no other task is left, then a few rounds more.
-
-    Whatever closes a resource "without help" after a cut (a cancelled task unwinding, the loop's
-    async-generator finaliser scheduling ``aclose()``) is work already queued on the loop; once the
-    loop has no task left but this one, nothing more will come without a garbage collection.
-    """
-    me = asyncio.current_task()
-    for _ in range(max_rounds):
-        await asyncio.sleep(0)
-        if not [t for t in asyncio.all_tasks() if t is not me and not t.done()]:
-            break
-    for _ in range(3):
-        await asyncio.sleep(0)
-
-
 def watch_closure(recorder: Recorder, settle_loop, request_gc) -> None:
     """After a cut stream: settle; if the resource is still open, ask for a GC and settle again.
 
-    The cyclic GC is paused meanwhile (see ``gc_paused``), so "closed without help" can only mean
+    The cyclic GC is paused meanwhile (see ``quiesce.py``), so "closed without help" can only mean
     closed by the framework, never by a collection that happened to run.
     """
     settle_loop()
@@ -138,18 +123,6 @@ def watch_closure(recorder: Recorder, settle_loop, request_gc) -> None:
     recorder.add(GcRequested(recorder.now()))
     request_gc()
     settle_loop()
-
-
-class gc_paused:
-    """Pause automatic cyclic garbage collection in this process (an explicit ``gc.collect()`` still works)."""
-
-    def __enter__(self) -> None:
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.was_enabled:
-            gc.enable()
 
 
 @engine("asgi")

@@ -1,0 +1,202 @@
+"""The side channel between the harness and a server process it started.
+
+The generator and the scenario's resource live in the server process; so does the app-side half
+of every trace. A thread in that process serves a line protocol (one JSON object per line) on
+127.0.0.1, independent of the server's event loop, so it answers even while the loop is busy:
+
+=============================  ===========================================================
+``{"op": "ping"}``             ``{"ok": true, "pid": N}``
+``{"op": "ack", "rid", "n"}``  the client has received ``n`` non-empty chunks (lock-step); no reply
+``{"op": "gone", "rid"}``      the client left: release the producer; no reply
+``{"op": "wait", "rid", "kinds", "timeout"}``  block until an event of one of ``kinds`` is recorded
+``{"op": "settle", "rid"}``    run the request's event loop until it has nothing left to do
+``{"op": "gc"}``               ``gc.collect()`` in the server process
+``{"op": "events", "rid"}``    the app-side events recorded for request ``rid``
+``{"op": "forget", "rid"}``    drop them
+=============================  ===========================================================
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import gc
+import json
+import os
+import socket
+import socketserver
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from .probes import LockStep
+from .quiesce import settle
+from .trace import Recorder, event_from_json, event_to_json
+
+__all__ = ["ServerRecorder", "Probe", "ProbeRegistry", "ControlServer", "ControlClient"]
+
+
+@dataclass
+class ServerRecorder(Recorder):
+    """The app-side recorder in a server process.
+
+    ``sent`` counts non-empty body messages the app handed to the server (ASGI level): the producer's
+    gate checks against it. ``acked`` counts non-empty chunks the client reported received (wire
+    level): the probe's ``send`` waits for it (see ``serve.py``), which is what makes lock-step hold
+    over a socket for ``async`` and ``def`` producers alike. ``on_change`` wakes that wait.
+    """
+
+    sent: int = 0
+    acked: int = 0
+    on_change: Any = None
+
+    def progress(self) -> int:
+        return self.sent
+
+    def reached(self, count: int) -> bool:
+        return self.sent >= count or self.gone
+
+    def _changed(self) -> None:
+        self._cond.notify_all()
+        if self.on_change is not None:
+            self.on_change()
+
+    def note_sent(self) -> None:
+        with self._cond:
+            self.sent += 1
+            self._cond.notify_all()
+
+    def set_acked(self, n: int) -> None:
+        with self._cond:
+            self.acked = max(self.acked, n)
+            self._changed()
+
+    def set_gone(self) -> None:
+        with self._cond:
+            self.gone = True
+            self._changed()
+
+    def wait_kinds(self, kinds: set[str], timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: any(type(e).__name__ in kinds for e in self.events), timeout)
+
+
+@dataclass
+class Probe:
+    """Everything the server process keeps for one request."""
+
+    recorder: ServerRecorder = field(default_factory=ServerRecorder)
+    gate: LockStep | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+class ProbeRegistry:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._probes: dict[str, Probe] = {}
+
+    def get(self, rid: str) -> Probe:
+        with self._lock:
+            if rid not in self._probes:
+                self._probes[rid] = Probe()
+            return self._probes[rid]
+
+    def items(self) -> list[tuple[str, Probe]]:
+        with self._lock:
+            return list(self._probes.items())
+
+    def forget(self, rid: str) -> None:
+        with self._lock:
+            self._probes.pop(rid, None)
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        registry: ProbeRegistry = self.server.registry  # type: ignore[attr-defined]
+        for line in self.rfile:
+            try:
+                msg = json.loads(line)
+                reply = _dispatch(registry, msg)
+            except Exception as exc:  # a bad request must not kill the channel
+                reply = {"error": f"{type(exc).__name__}: {exc}"}
+            if reply is not None:
+                self.wfile.write(json.dumps(reply).encode() + b"\n")
+                self.wfile.flush()
+
+
+def _dispatch(registry: ProbeRegistry, msg: dict[str, Any]) -> dict[str, Any] | None:
+    op = msg.get("op")
+    if op == "ping":
+        return {"ok": True, "pid": os.getpid()}
+    if op == "gc":
+        return {"collected": gc.collect()}
+    probe = registry.get(str(msg.get("rid")))
+    if op == "ack":
+        probe.recorder.set_acked(int(msg["n"]))
+        return None
+    if op == "gone":
+        probe.recorder.set_gone()
+        return None
+    if op == "wait":
+        return {"ok": probe.recorder.wait_kinds(set(msg["kinds"]), float(msg["timeout"]))}
+    if op == "settle":
+        if probe.loop is not None and probe.loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(settle(), probe.loop).result(float(msg.get("timeout", 1.0)))
+            except concurrent.futures.TimeoutError:
+                return {"ok": False}
+        return {"ok": True}
+    if op == "events":
+        with probe.recorder._cond:
+            events = list(probe.recorder.events)
+        return {"events": [event_to_json(e) for e in events]}
+    if op == "forget":
+        registry.forget(str(msg.get("rid")))
+        return {"ok": True}
+    return {"error": f"unknown op {op!r}"}
+
+
+class ControlServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, port: int, registry: ProbeRegistry) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.registry = registry
+
+    def start(self) -> None:
+        threading.Thread(target=self.serve_forever, name="harness-control", daemon=True).start()
+
+
+class ControlClient:
+    """The harness's end of the side channel: one connection, calls serialised by a lock."""
+
+    def __init__(self, port: int, timeout: float = 10.0) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.rfile = self.sock.makefile("rb")
+        self.lock = threading.Lock()
+
+    def send(self, op: str, **kwargs: Any) -> None:
+        with self.lock:
+            self.sock.sendall(json.dumps({"op": op, **kwargs}).encode() + b"\n")
+
+    def call(self, op: str, **kwargs: Any) -> dict[str, Any]:
+        """Send ``op`` and wait for its reply (a little longer than any ``timeout`` it carries)."""
+        with self.lock:
+            self.sock.settimeout(float(kwargs.get("timeout", 0)) + 10.0)
+            self.sock.sendall(json.dumps({"op": op, **kwargs}).encode() + b"\n")
+            line = self.rfile.readline()
+        if not line:
+            raise ConnectionError("the server process closed its control channel")
+        return json.loads(line)
+
+    def events(self, rid: str) -> list:
+        return [event_from_json(e) for e in self.call("events", rid=rid)["events"]]
+
+    def close(self) -> None:
+        try:
+            self.rfile.close()
+            self.sock.close()
+        except OSError:
+            pass

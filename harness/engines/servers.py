@@ -1,0 +1,411 @@
+"""Real servers as engines: each started as its own process on 127.0.0.1, read over a socket.
+
+A server process runs ``harness.serve:app`` (every variant, behind the app-side probe) and is
+reached through the h11 wire driver (``wire.py``) and the control channel (``control.py``). It is
+ready when it accepts a connection and its control channel answers, both within a deadline; it is
+stopped with SIGTERM to its process group, then SIGKILL after a deadline. No server process
+survives a run: stopping is in ``finally`` blocks, in an ``atexit`` hook, on SIGTERM/SIGHUP to the
+harness, and (Linux) the kernel kills a server whose harness died (``PR_SET_PDEATHSIG``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..control import ControlClient
+from ..errors import HarnessError
+from ..modes import CUT_AT, NORMAL, Mode
+from ..routes import Route
+from ..serve import ENV, route_path
+from ..trace import (AppException, AppReturned, GcRequested, Recorder, ResourceClosed, ServerExited,
+                     ServerSignalled, Trace, event_from_json)
+from . import engine
+from . import wire
+
+__all__ = ["ServerSpec", "ServerEngine", "ServerProcess", "SERVERS", "live_servers"]
+
+START_DEADLINE_S = 30.0
+GRACEFUL_S = 2.0  # the graceful-shutdown deadline every server is configured with
+STOP_GRACE_S = 3.0  # beyond it, SIGKILL
+APP_FINISH_S = 2.0
+BROKEN_END_S = 1.0  # after the producer failed, the server has this long to end or close the response  # how long the app may take to return after the response ended or the client left
+
+_LIVE: set["ServerProcess"] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def live_servers() -> list["ServerProcess"]:
+    with _LIVE_LOCK:
+        return list(_LIVE)
+
+
+def _stop_all(*_: object) -> None:
+    for proc in live_servers():
+        proc.stop()
+
+
+atexit.register(_stop_all)
+
+
+def _install_signal_handlers() -> None:
+    """Turn SIGTERM/SIGHUP into SystemExit in the main thread, so ``finally`` blocks stop servers."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(sig) in (signal.SIG_DFL, None):
+            signal.signal(sig, lambda signum, frame: sys.exit(128 + signum))
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    name: str
+    modules: tuple[str, ...]  # what must be importable
+    install: str  # the install hint
+    argv: Callable[[int], list[str]]
+
+    def missing(self) -> str | None:
+        absent = [m for m in self.modules if importlib.util.find_spec(m) is None]
+        if absent:
+            return f"{', '.join(absent)} not installed: pip install '{self.install}'"
+        return None
+
+
+PY = sys.executable
+APP = "harness.serve:app"
+SERVERS: dict[str, ServerSpec] = {s.name: s for s in [
+    ServerSpec("uvicorn", ("uvicorn",), "fastapi-stream-harness[uvicorn]", lambda port: [
+        PY, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port), "--http", "h11", "--lifespan", "on",
+        "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", str(int(GRACEFUL_S))]),
+    ServerSpec("uvicorn-httptools", ("uvicorn", "httptools"), "fastapi-stream-harness[uvicorn]", lambda port: [
+        PY, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port), "--http", "httptools",
+        "--lifespan", "on", "--log-level", "warning", "--no-access-log",
+        "--timeout-graceful-shutdown", str(int(GRACEFUL_S))]),
+    ServerSpec("hypercorn", ("hypercorn",), "fastapi-stream-harness[hypercorn]", lambda port: [
+        PY, "-m", "hypercorn", APP, "--bind", f"127.0.0.1:{port}", "--graceful-timeout", str(int(GRACEFUL_S)),
+        "--log-level", "warning"]),
+    ServerSpec("granian", ("granian",), "fastapi-stream-harness[granian]", lambda port: [
+        PY, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        "--no-ws", "--log-level", "warning", "--workers-kill-timeout", str(int(GRACEFUL_S)), APP]),
+    ServerSpec("daphne", ("daphne",), "fastapi-stream-harness[daphne]", lambda port: [
+        PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "-v", "0",
+        "--application-close-timeout", str(int(GRACEFUL_S)), APP]),
+]}
+
+
+class ServerProcess:
+    """One server process: started with a deadline, always stopped."""
+
+    def __init__(self, spec: ServerSpec, config: dict) -> None:
+        self.spec, self.config = spec, config
+        self.popen: subprocess.Popen | None = None
+        self.port = self.control_port = 0
+        self.log = tempfile.NamedTemporaryFile(prefix=f"harness-{spec.name}-", suffix=".log", delete=False)
+
+    def start(self) -> "ServerProcess":
+        _install_signal_handlers()
+        self.port, self.control_port = free_port(), free_port()
+        env = {**os.environ, ENV: json.dumps({**self.config, "control_port": self.control_port}),
+               "PYTHONUNBUFFERED": "1"}
+        self.popen = subprocess.Popen(self.spec.argv(self.port), env=env, stdout=self.log, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, start_new_session=True,
+                                      preexec_fn=_die_with_parent)
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        end = time.monotonic() + START_DEADLINE_S
+        for port in (self.port, self.control_port):
+            while True:
+                if self.popen.poll() is not None:
+                    raise HarnessError(f"{self.spec.name} exited with {self.popen.returncode} while starting:\n"
+                                       + self.log_tail())
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
+                    break
+                except OSError:
+                    if time.monotonic() > end:
+                        raise HarnessError(f"{self.spec.name} did not accept connections on 127.0.0.1:{port} "
+                                           f"within {START_DEADLINE_S:g} s:\n" + self.log_tail()) from None
+                    time.sleep(0.02)
+
+    def log_tail(self, lines: int = 15) -> str:
+        try:
+            return "\n".join(Path(self.log.name).read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def signal(self, sig: int, group: bool = True) -> None:
+        """Signal the server's process group, or (``group=False``) its main process only, as a
+        container runtime does: the server then stops its own workers."""
+        if self.popen and self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, sig) if group else os.kill(self.popen.pid, sig)
+            except ProcessLookupError:
+                pass
+
+    def wait(self, timeout: float) -> int | None:
+        try:
+            return self.popen.wait(timeout) if self.popen else None
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self) -> None:
+        """SIGTERM the process group, SIGKILL it after a deadline; idempotent."""
+        if self.popen is not None:
+            if self.popen.poll() is None:
+                self.signal(signal.SIGTERM)
+                if self.wait(GRACEFUL_S + STOP_GRACE_S) is None:
+                    self.signal(signal.SIGKILL)
+                    self.wait(5.0)
+            try:  # workers of a server that exited first (granian) go with their group
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
+        self.log.close()
+
+
+class ServerEngine:
+    """A real server behind the probe app; ``spec`` says which and how it is started."""
+
+    spec: ServerSpec
+    name: str
+
+    def __init__(self, *, builder_ref: str = "harness.routes:build_route", scenarios_dirs: list[str] | None = None,
+                 lockstep_wait_s: float = 2.0) -> None:
+        self.config = {"builder": builder_ref, "scenarios_dirs": [str(d) for d in scenarios_dirs or []],
+                       "sys_path": [p for p in sys.path if p], "lockstep_wait_s": lockstep_wait_s}
+        self.server: ServerProcess | None = None
+        self.control: ControlClient | None = None
+        self.unavailable = self.spec.missing()
+        self._shutdown_traces: dict[tuple[str, str], Trace] = {}
+        self._prepared: list[tuple] = []
+
+    # lifecycle ------------------------------------------------------------------------------
+    def start(self) -> None:
+        if self.unavailable:
+            raise HarnessError(f"engine {self.name!r} is not available: {self.unavailable}")
+        if self.server is None:
+            self.server = ServerProcess(self.spec, self.config).start()
+            self.control = ControlClient(self.server.control_port)
+
+    def stop(self) -> None:
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def prepare(self, items: list[tuple]) -> None:
+        """The (scenario, variant, route path) of the run, for the shutdown batch."""
+        self._prepared = list(items)
+
+    def modes(self, kind: str) -> list[Mode]:
+        return {"normal": [NORMAL], "disconnect": [Mode("disconnect", CUT_AT, "close")],
+                "error": [Mode("error", CUT_AT)], "shutdown": [Mode("shutdown", CUT_AT)]}.get(kind, [])
+
+    # requests -------------------------------------------------------------------------------
+    def perform(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> Trace:
+        if mode.name == "shutdown":
+            return self._shutdown_trace(route, deadline_s)
+        self.start()
+        rid = uuid.uuid4().hex
+        control = self.control
+        path = route_path(route.scenario, route.variant, route.path)
+        headers = [("x-harness-request", rid), ("x-harness-mode", f"{mode.name}:{mode.at}"),
+                   ("x-harness-lockstep", "wire")]
+        cut = mode.at if mode.name == "disconnect" else None
+        try:
+            wire.get(self.server.port, path, recorder, deadline_s, headers=headers, cut_after=cut,
+                     on_chunk=lambda n: control.send("ack", rid=rid, n=n),
+                     end_within=(mode.at, BROKEN_END_S) if mode.name == "error" else None)
+        finally:
+            control.send("gone", rid=rid)  # whatever happened, nobody reads this stream any more
+        control.call("wait", rid=rid, kinds=[AppReturned.__name__, AppException.__name__], timeout=APP_FINISH_S)
+        if mode.wants_closure_watch:
+            self._watch_closure(rid, recorder)
+        for event in control.events(rid):
+            recorder.add(event)
+        control.call("forget", rid=rid)
+        operation = self._openapi(route, deadline_s) if mode == NORMAL else None
+        return recorder.freeze(self.name, path, operation, notes=(f"{self.name} on 127.0.0.1:{self.server.port}",),
+                               mode=mode.key, transport="http/1.1", by_time=True)
+
+    def _watch_closure(self, rid: str, recorder: Recorder) -> None:
+        """Settle the server's loop; if the resource is still open, ask for a GC and settle again."""
+        self.control.call("settle", rid=rid)
+        if any(isinstance(e, ResourceClosed) for e in self.control.events(rid)):
+            return
+        recorder.add(GcRequested(recorder.now()))
+        self.control.call("gc")
+        self.control.call("settle", rid=rid)
+
+    def _openapi(self, route: Route, deadline_s: float) -> dict | None:
+        status, body = wire.fetch_body(self.server.port, route_path(route.scenario, route.variant, "/openapi.json"),
+                                       deadline_s)
+        try:
+            return json.loads(body)["paths"][route.path]["get"] if status == 200 else None
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    # shutdown -------------------------------------------------------------------------------
+    def _shutdown_trace(self, route: Route, deadline_s: float) -> Trace:
+        key = (route.scenario, route.variant)
+        if key not in self._shutdown_traces:
+            batch = [item for item in self._prepared if (item[0], item[1]) == key] or [(*key, route.path)]
+            others = [item for item in self._prepared if (item[0], item[1]) != key and
+                      (item[0], item[1]) not in self._shutdown_traces]
+            self._shutdown_traces.update(self._shutdown_batch(batch + others, deadline_s))
+        return self._shutdown_traces[key]
+
+    def _shutdown_batch(self, items: list[tuple], deadline_s: float) -> dict[tuple[str, str], Trace]:
+        """One fresh server, one stream per item held mid-way in lock-step, then SIGTERM.
+
+        What the server process saw is read from the report it writes at lifespan shutdown (see
+        ``serve.py``); a server without lifespan support is observed live until it exits.
+        """
+        events_dir = tempfile.mkdtemp(prefix="harness-shutdown-")
+        server = ServerProcess(self.spec, {**self.config, "events_dir": events_dir}).start()
+        traces: dict[tuple[str, str], Trace] = {}
+        try:
+            streams = [_HeldStream(server, *item, deadline_s) for item in items]
+            for s in streams:
+                s.thread.start()
+            for s in streams:
+                s.ready.wait(deadline_s + 1)
+            for s in streams:
+                s.open_watch()
+            t_sig = time.monotonic()
+            server.signal(signal.SIGTERM, group=False)
+            for s in streams:
+                s.recorder.add(ServerSignalled(t_sig, "SIGTERM"))
+                s.watch()
+            code = server.wait(GRACEFUL_S + STOP_GRACE_S)
+            waited = time.monotonic() - t_sig
+            final = _read_final_report(events_dir)
+            for s in streams:
+                s.finish(final.get(s.rid))
+                s.recorder.add(ServerExited(time.monotonic(), code, waited))
+                traces[(s.scenario, s.variant)] = s.recorder.freeze(
+                    self.name, s.path, notes=(f"{self.name} shutdown batch of {len(streams)} streams",
+                                              "app-side events from the server's lifespan-shutdown report" if final
+                                              else "no lifespan-shutdown report: app-side events seen live only"),
+                    mode=Mode("shutdown", CUT_AT).key, transport="http/1.1", by_time=True)
+        finally:
+            server.stop()
+            shutil.rmtree(events_dir, ignore_errors=True)
+        return traces
+
+
+def _read_final_report(folder: str) -> dict[str, list]:
+    report: dict[str, list] = {}
+    for path in Path(folder).glob("final-*.json"):
+        for rid, events in json.loads(path.read_text()).items():
+            report[rid] = [event_from_json(e) for e in events]
+    return report
+
+
+class _HeldStream:
+    """A stream read up to the cut and then held open (not read) until the server is signalled."""
+
+    def __init__(self, server: ServerProcess, scenario: str, variant: str, path: str, deadline_s: float) -> None:
+        self.server, self.scenario, self.variant, self.deadline_s = server, scenario, variant, deadline_s
+        self.path = route_path(scenario, variant, path)
+        self.rid, self.recorder = uuid.uuid4().hex, Recorder()
+        self.ready, self.sock, self.control = threading.Event(), None, None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self._waiter: threading.Thread | None = None
+        self._closed_events: list = []
+
+    def _run(self) -> None:
+        headers = [("x-harness-request", self.rid), ("x-harness-mode", f"shutdown:{CUT_AT}"),
+                   ("x-harness-lockstep", "wire")]
+        control = ControlClient(self.server.control_port)
+        try:  # acknowledge the chunks up to the cut, then hold: the producer waits in lock-step
+            self.sock = wire.get(self.server.port, self.path, self.recorder, self.deadline_s, headers=headers,
+                                 cut_after=CUT_AT, on_cut=lambda: None,
+                                 on_chunk=lambda n: control.send("ack", rid=self.rid, n=n) if n < CUT_AT else None)
+        finally:
+            control.close()
+            self.ready.set()
+
+    def open_watch(self) -> None:
+        try:
+            self.control = ControlClient(self.server.control_port)
+            self._before = self.control.events(self.rid)
+        except OSError:
+            self._before = []
+
+    def watch(self) -> None:
+        """Wait, in a thread, for the resource to close during the shutdown."""
+        def wait() -> None:
+            try:
+                if self.control.call("wait", rid=self.rid, kinds=[ResourceClosed.__name__],
+                                     timeout=GRACEFUL_S + STOP_GRACE_S)["ok"]:
+                    self._closed_events = self.control.events(self.rid)
+            except (OSError, ConnectionError, ValueError):
+                pass  # the process ended first: whatever was not reported did not happen in time
+        if self.control is not None:
+            self._waiter = threading.Thread(target=wait, daemon=True)
+            self._waiter.start()
+
+    def finish(self, final: list | None) -> None:
+        if self._waiter is not None:
+            self._waiter.join(GRACEFUL_S + STOP_GRACE_S + 2)
+        if final is not None:  # the server's own report at lifespan shutdown: the whole story
+            events = final
+        else:
+            seen = {(type(e).__name__, e.t) for e in self._before}
+            events = self._before + [e for e in self._closed_events if (type(e).__name__, e.t) not in seen]
+        for event in events:
+            self.recorder.add(event)
+        if self.sock is not None:
+            self.sock.close()
+        if self.control is not None:
+            self.control.close()
+
+
+def _register(spec: ServerSpec) -> None:
+    cls = type(f"{spec.name.title().replace('-', '')}Engine", (ServerEngine,), {"spec": spec})
+    engine(spec.name)(cls)
+
+
+for _spec in SERVERS.values():
+    _register(_spec)

@@ -1,0 +1,40 @@
+"""Deciding "closed without help" without waiting on a clock.
+
+After a cut stream, whatever closes the generator's resource on its own (a cancelled task
+unwinding, the loop's async-generator finaliser scheduling ``aclose()``, refcounting) is work
+already queued on the event loop. :func:`settle` runs the loop until no other task is left; if the
+resource is still open then, only a garbage collection can close it. Automatic cyclic GC is paused
+meanwhile (:class:`gc_paused`), so a collection that happens to run cannot turn a ``non-strict``
+into a ``pass``: verdicts do not depend on GC timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+
+__all__ = ["settle", "gc_paused"]
+
+
+async def settle(max_rounds: int = 200) -> None:
+    """Let the loop run until no other unfinished task is left, then a few rounds more."""
+    me = asyncio.current_task()
+    for _ in range(max_rounds):
+        await asyncio.sleep(0)
+        if not [t for t in asyncio.all_tasks() if t is not me and not t.done()]:
+            break
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+class gc_paused:
+    """Pause automatic cyclic garbage collection (an explicit ``gc.collect()`` still works)."""
+
+    def __enter__(self) -> "gc_paused":
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.was_enabled:
+            gc.enable()

@@ -1,0 +1,211 @@
+"""The ASGI app a server engine runs: every variant of every scenario, behind an app-side probe.
+
+A server process is started with ``harness.serve:app`` and its configuration in the environment
+variable ``STREAM_HARNESS_SERVE`` (JSON: scenario folders, route builder, control port). Routes are
+built lazily, one small app per (scenario, variant), and reached at::
+
+    /h/<scenario>/<variant-id><path>        e.g. /h/png/def-ann-bytes-for-plain/stream
+    /h/<scenario>/page-<n><path>            e.g. /h/story/page-1/story/stream-no-async (the page's n-th route)
+
+A request that carries ``x-harness-request: <id>`` is probed: its generator steps, resource
+open/close and lock-step are recorded under that id, for the harness to read through the control
+channel (``control.py``). ``x-harness-mode`` is ``normal``, ``disconnect:K``, ``error:K`` (the
+producer raises before chunk K) or ``shutdown:K``.
+
+Lock-step over a socket: the probe wraps the server's ``send``; after handing a non-empty chunk to the
+server, it waits (asynchronously, the loop stays free) until the client acknowledged that chunk
+through the control channel, or left. So the framework cannot ask the generator for chunk k+1
+before the client has chunk k, whether the generator is ``async`` or runs on a worker thread; a
+framework that buffers never calls ``send`` and its producer's gate records the violation.
+
+Automatic cyclic GC is off in this process (an explicit ``gc`` request still collects), so
+"closed without help" never depends on when a collection happened to run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import gc
+import importlib
+import json
+import os
+import sys
+from typing import Any
+
+from .control import ControlServer, Probe, ProbeRegistry
+from .probes import LockStep
+from .routes import Route
+from .scenarios import builtin_dir, load_scenarios
+from .quiesce import settle
+from .trace import AppException, AppReturned, GcRequested, event_to_json
+from .variants import PAGE_ROUTES, all_variants
+
+__all__ = ["ProbeApp", "app", "ENV", "route_path"]
+
+ENV = "STREAM_HARNESS_SERVE"
+_CURRENT: contextvars.ContextVar[Probe] = contextvars.ContextVar("harness_probe")
+
+
+_PAGE_KEYS = {v.id: f"page-{i}" for i, (_, v) in enumerate(PAGE_ROUTES.values())}
+_PAGE_BY_KEY = {key: vid for vid, key in _PAGE_KEYS.items()}
+
+
+def route_path(scenario: str, variant_id: str, path: str) -> str:
+    """Where the server serves ``path`` (the route, or /openapi.json) of the variant's app."""
+    return f"/h/{scenario}/{_PAGE_KEYS.get(variant_id, variant_id)}{path}"
+
+
+def _import(ref: str) -> Any:
+    module, _, attr = ref.partition(":")
+    obj = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _open_source(scenario):
+    def open_source(chunk_type: str):
+        probe = _CURRENT.get()
+        return scenario.open(chunk_type, probe.recorder, probe.gate)
+    return open_source
+
+
+async def _plain(send, status: int, text: str, extra: list | None = None) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain; charset=utf-8")] + (extra or [])})
+    await send({"type": "http.response.body", "body": text.encode(), "more_body": False})
+
+
+class ProbeApp:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        for entry in config.get("sys_path", []):
+            if entry not in sys.path:
+                sys.path.insert(0, entry)
+        dirs = config.get("scenarios_dirs") or [str(builtin_dir())]
+        self.scenarios = load_scenarios([__import__("pathlib").Path(d) for d in dirs]).scenarios
+        self.builder = _import(config.get("builder") or "harness.routes:build_route")
+        self.lockstep_wait_s = float(config.get("lockstep_wait_s", 2.0))
+        self.routes: dict[tuple[str, str], Route | Exception] = {}
+        self.registry = ProbeRegistry()
+        self.variants = {v.id: v for v in all_variants() + [v for _, v in PAGE_ROUTES.values()]}
+        if config.get("control_port"):
+            self.control = ControlServer(int(config["control_port"]), self.registry)
+            self.control.start()
+        gc.disable()
+
+    def _route(self, scenario_name: str, key: str) -> tuple[Route | Exception, str]:
+        scenario = self.scenarios.get(scenario_name)
+        if scenario is None:
+            return LookupError(f"no scenario {scenario_name!r}"), ""
+        variant = self.variants.get(_PAGE_BY_KEY.get(key, key))
+        if variant is None:
+            return LookupError(f"no variant {key!r}"), ""
+        cache_key = (scenario_name, variant.id)
+        if cache_key not in self.routes:
+            try:
+                self.routes[cache_key] = self.builder(scenario, variant, _open_source(scenario))
+            except Exception as exc:  # reported to the client; the harness already knows from its own build
+                self.routes[cache_key] = exc
+        return self.routes[cache_key], f"/h/{scenario_name}/{key}"
+
+    async def __call__(self, scope: dict[str, Any], receive, send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    await self._final_report()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        if scope["type"] != "http":
+            return
+        parts = scope["path"].split("/", 4)
+        if len(parts) < 4 or parts[1] != "h":
+            await _plain(send, 404, "not a harness path")
+            return
+        route, prefix = self._route(parts[2], parts[3])
+        if isinstance(route, Exception):
+            await _plain(send, 500, f"{type(route).__name__}: {route}", [(b"x-harness-build-error", b"1")])
+            return
+        from starlette.routing import Mount  # Starlette's own mount logic: right for every version
+
+        _, child = Mount(prefix, app=route.app).matches(scope)
+        scope = {**scope, **child}
+        headers = dict(scope.get("headers") or [])
+        rid = headers.get(b"x-harness-request", b"").decode()
+        if not rid:
+            await route.app(scope, receive, send)
+            return
+        await self._probed(route, rid, headers, scope, receive, send)
+
+    async def _final_report(self) -> None:
+        """At lifespan shutdown (the server has stopped serving): settle, then one GC, then write every
+        request's events to ``events_dir``, so the harness can read what was closed, and how, after
+        the process is gone. The GC is recorded, so a close it caused counts as "with help"."""
+        folder = self.config.get("events_dir")
+        if not folder:
+            return
+        await settle()
+        for rid, probe in self.registry.items():
+            probe.recorder.add(GcRequested(probe.recorder.now()))
+        gc.collect()
+        await settle()
+        report = {rid: [event_to_json(e) for e in probe.recorder.events] for rid, probe in self.registry.items()}
+        path = os.path.join(folder, f"final-{os.getpid()}.json")
+        with open(path + ".tmp", "w") as fh:
+            json.dump(report, fh)
+        os.replace(path + ".tmp", path)
+
+    async def _probed(self, route: Route, rid: str, headers: dict, scope, receive, send) -> None:
+        probe = self.registry.get(rid)
+        loop = probe.loop = asyncio.get_running_loop()
+        mode, _, at = headers.get(b"x-harness-mode", b"normal").decode().partition(":")
+        paced = headers.get(b"x-harness-lockstep", b"") == b"wire"
+        probe.gate = LockStep(probe.recorder, self.lockstep_wait_s,
+                              raise_at=int(at) if mode == "error" and at else None)
+        recorder = probe.recorder
+        acked = asyncio.Event()
+        recorder.on_change = lambda: loop.call_soon_threadsafe(acked.set)
+
+        async def paced_send(message: dict[str, Any]) -> None:
+            chunk = message.get("type") == "http.response.body" and bool(message.get("body"))
+            if chunk:
+                recorder.note_sent()
+            await send(message)
+            if chunk and paced and message.get("more_body"):
+                n = recorder.sent
+                while True:  # check and clear without an await between them: no lost wake-up
+                    acked.clear()
+                    if recorder.acked >= n or recorder.gone:
+                        break
+                    await acked.wait()
+
+        token = _CURRENT.set(probe)
+        try:
+            await route.app(scope, receive, paced_send)
+        except BaseException as exc:  # recorded, then left to the server as it would be
+            recorder.add(AppException(recorder.now(), type(exc).__name__, str(exc)))
+            raise
+        else:
+            recorder.add(AppReturned(recorder.now()))
+        finally:
+            _CURRENT.reset(token)
+
+
+def _from_env() -> ProbeApp:
+    return ProbeApp(json.loads(os.environ[ENV]))
+
+
+class _NotConfigured:
+    """What ``app`` is outside a server process started by the harness."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        raise RuntimeError(f"harness.serve:app needs its configuration in ${ENV} (set by the server engines)")
+
+
+# Built at import in the server process, so the control channel is up before the first request
+# (some servers, daphne, send no lifespan events to start an app with).
+app: Any = _from_env() if os.environ.get(ENV) else _NotConfigured()
