@@ -52,9 +52,19 @@ def _run(args: argparse.Namespace) -> int:
     session = open_session(selection)
     for err in session.scenario_set.errors:
         print(f"error: {err.message}", file=sys.stderr)
-    results = session.runner.run(session.cases, progress=terminal.Progress(sys.stderr))
-    info = environment.RunInfo(engines=[selection.engine], selection=selection.to_json(),
-                               wall_time_s=time.monotonic() - t0,
+    for name, why in session.skipped.items():
+        print(f"skipped engine {name}: {why}", file=sys.stderr)
+    results, engine_times = [], {}
+    try:
+        for name in session.engines:
+            t_engine = time.monotonic()
+            results += session.runner(name).run(session.cases, progress=terminal.Progress(sys.stderr, name))
+            engine_times[name] = round(time.monotonic() - t_engine, 3)
+    finally:
+        session.close()
+    info = environment.RunInfo(engines=session.engines, selection=selection.to_json(),
+                               wall_time_s=time.monotonic() - t0, engine_times=engine_times,
+                               skipped_engines=session.skipped,
                                load_errors=[{"file": e.file, "message": e.message}
                                             for e in session.scenario_set.errors])
     color = terminal.use_color(sys.stdout)

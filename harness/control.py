@@ -88,6 +88,7 @@ class Probe:
     recorder: ServerRecorder = field(default_factory=ServerRecorder)
     gate: LockStep | None = None
     loop: asyncio.AbstractEventLoop | None = None
+    task: asyncio.Task | None = None  # the task running the request, awaited when settling
 
 
 class ProbeRegistry:
@@ -142,7 +143,9 @@ def _dispatch(registry: ProbeRegistry, msg: dict[str, Any]) -> dict[str, Any] | 
     if op == "settle":
         if probe.loop is not None and probe.loop.is_running():
             try:
-                asyncio.run_coroutine_threadsafe(settle(), probe.loop).result(float(msg.get("timeout", 1.0)))
+                tasks = [probe.task] if probe.task else []
+                asyncio.run_coroutine_threadsafe(settle(wait_for=tasks), probe.loop).result(
+                    float(msg.get("timeout", 1.0)) + 1.0)
             except concurrent.futures.TimeoutError:
                 return {"ok": False}
         return {"ok": True}

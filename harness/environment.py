@@ -57,4 +57,6 @@ class RunInfo:
     platform: str = field(default_factory=platform.platform)
     started: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     wall_time_s: float = 0.0
+    engine_times: dict[str, float] = field(default_factory=dict)
+    skipped_engines: dict[str, str] = field(default_factory=dict)
     load_errors: list[dict[str, str]] = field(default_factory=list)

@@ -27,7 +27,9 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     "variant": dict(action="append", metavar="EXPR",
                     help="select variants by axis value (chunk=bytes, function=def) or id glob "
                          "(def-*-subclass, page:*); repeat to narrow"),
-    "engine": dict(default="asgi", metavar="NAME", help="how requests are performed (default: asgi, in-process)"),
+    "engine": dict(action="append", metavar="NAME",
+                   help="how requests are performed: asgi (in-process, the default), uvicorn, uvicorn-httptools, "
+                        "hypercorn, granian, daphne, or all (repeat or comma-separate)"),
     "scenarios-dir": dict(action="append", metavar="DIR", type=Path,
                           help="load scenarios from this folder instead of the built-in ones (repeatable)"),
     "no-page": dict(action="store_true", default=False,
@@ -48,7 +50,7 @@ class Selection:
     scenarios: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
     variants: list[str] = field(default_factory=list)
-    engine: str = "asgi"
+    engines: list[str] = field(default_factory=lambda: ["asgi"])
     scenarios_dirs: list[Path] = field(default_factory=list)
     include_page: bool = True
     deadline_s: float | None = None
@@ -58,11 +60,11 @@ class Selection:
         def value(name: str) -> Any:
             return get(f"{prefix}{name}".replace("-", "_"))
         return cls(scenarios=_csv(value("scenario")), checks=_csv(value("check")),
-                   variants=_csv(value("variant")), engine=value("engine") or "asgi",
+                   variants=_csv(value("variant")), engines=_csv(value("engine")) or ["asgi"],
                    scenarios_dirs=list(value("scenarios-dir") or []), include_page=not value("no-page"),
                    deadline_s=value("deadline"))
 
     def to_json(self) -> dict[str, object]:
         return {"scenarios": self.scenarios, "checks": self.checks, "variants": self.variants,
-                "engine": self.engine, "scenarios_dirs": [str(p) for p in self.scenarios_dirs],
+                "engines": self.engines, "scenarios_dirs": [str(p) for p in self.scenarios_dirs],
                 "include_page": self.include_page, "deadline_s": self.deadline_s}

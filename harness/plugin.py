@@ -55,6 +55,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_STATE] = _State(config)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is not None and state._session is not None:
+        state._session.close()  # stop every engine: no server outlives the test run
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     state = parent.config.stash.get(_STATE, None)
     if state is not None and state.is_scenario_file(file_path):
@@ -73,9 +79,13 @@ class ScenarioFile(pytest.File):
         for err in session.scenario_set.errors:
             if str(Path(err.file).resolve()) == mine:
                 yield LoadErrorItem.from_parent(self, name="load", message=err.message)
-        for case in session.cases:
-            if str(Path(case.scenario.file).resolve()) == mine:
-                yield VariantCollector.from_parent(self, name=case.variant.id, case=case)
+        for engine in session.engines:
+            for case in session.cases:
+                if str(Path(case.scenario.file).resolve()) == mine:
+                    name = case.variant.id if engine == "asgi" else f"{case.variant.id}[{engine}]"
+                    yield VariantCollector.from_parent(self, name=name, case=case, engine=engine)
+        for engine, why in session.skipped.items():
+            yield SkippedEngineItem.from_parent(self, name=f"engine[{engine}]", why=why)
 
 
 class LoadErrorItem(pytest.Item):
@@ -90,10 +100,19 @@ class LoadErrorItem(pytest.Item):
         return str(excinfo.value)
 
 
-class VariantCollector(pytest.Collector):
-    def __init__(self, *, case: Case, **kwargs) -> None:
+class SkippedEngineItem(pytest.Item):
+    def __init__(self, *, why: str, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.case = case
+        self.why = why
+
+    def runtest(self) -> None:
+        pytest.skip(f"engine not available: {self.why}")
+
+
+class VariantCollector(pytest.Collector):
+    def __init__(self, *, case: Case, engine: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.case, self.engine = case, engine
 
     def collect(self):
         state: _State = self.config.stash[_STATE]
@@ -114,7 +133,7 @@ class CheckItem(pytest.Item):
     def runtest(self) -> None:
         state: _State = self.config.stash[_STATE]
         case: Case = self.parent.case
-        (self.result,) = state.session.runner.judge(case, [self.check])
+        (self.result,) = state.session.runner(self.parent.engine).judge(case, [self.check])
         self.user_properties.append(("outcome", self.result.outcome.value))
         outcome = self.result.outcome
         if outcome in (Outcome.NA, Outcome.UNSUPPORTED):

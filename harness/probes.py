@@ -46,14 +46,15 @@ class LockStep:
     """
 
     def __init__(self, recorder: Recorder, wait_s: float = 2.0, raise_at: int | None = None) -> None:
+        """``raise_at=k``: the producer raises once k non-empty chunks were handed out (``error`` mode)."""
         self.recorder, self.wait_s, self.broken, self.raise_at = recorder, wait_s, False, raise_at
         self.handed = 0  # non-empty chunks handed out so far
 
     def step(self, index: int, chunk: str | bytes) -> None:
         """Called by the source before it hands out chunk ``index``."""
         rec = self.recorder
-        if index == self.raise_at:
-            raise InjectedFailure(f"the producer failed on purpose before chunk {index}")
+        if self.raise_at is not None and self.handed == self.raise_at:
+            raise InjectedFailure(f"the producer failed on purpose after {self.handed} non-empty chunks")
         need = self.handed
         if need and not self.broken:
             on_loop = _on_event_loop()

@@ -16,8 +16,17 @@ import gc
 __all__ = ["settle", "gc_paused"]
 
 
-async def settle(max_rounds: int = 200) -> None:
-    """Let the loop run until no other unfinished task is left, then a few rounds more."""
+async def settle(max_rounds: int = 200, wait_for: "list[asyncio.Task] | None" = None,
+                 timeout: float = 1.0) -> None:
+    """Let the loop run until no other unfinished task is left, then a few rounds more.
+
+    In a server process other tasks always exist (the server's own); there ``wait_for`` names the
+    request tasks whose end matters (their ``finally`` blocks may hand work to threads), awaited
+    first, with a deadline.
+    """
+    pending = [t for t in wait_for or [] if not t.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=timeout)
     me = asyncio.current_task()
     for _ in range(max_rounds):
         await asyncio.sleep(0)

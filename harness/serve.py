@@ -38,12 +38,17 @@ from .probes import LockStep
 from .routes import Route
 from .scenarios import builtin_dir, load_scenarios
 from .quiesce import settle
-from .trace import AppException, AppReturned, GcRequested, event_to_json
+from .trace import AppException, AppReturned, AppSent, GcRequested, event_to_json
 from .variants import PAGE_ROUTES, all_variants
 
 __all__ = ["ProbeApp", "app", "ENV", "route_path"]
 
 ENV = "STREAM_HARNESS_SERVE"
+# Once the client has left, the probe lets the producer go on at one chunk per this many seconds:
+# how many chunks it then produces measures whether the server tells the app, not how fast a
+# producer can outrun a server that notices a closed socket a few milliseconds late (granian's
+# Rust I/O does, nondeterministically: unthrottled, a 38-chunk payload ran 0 to 36 chunks on).
+AFTER_GONE_PACE_S = 0.01
 _CURRENT: contextvars.ContextVar[Probe] = contextvars.ContextVar("harness_probe")
 
 
@@ -148,11 +153,12 @@ class ProbeApp:
         folder = self.config.get("events_dir")
         if not folder:
             return
-        await settle()
+        tasks = [p.task for _, p in self.registry.items() if p.task is not None]
+        await settle(wait_for=tasks)
         for rid, probe in self.registry.items():
             probe.recorder.add(GcRequested(probe.recorder.now()))
         gc.collect()
-        await settle()
+        await settle(wait_for=tasks)
         report = {rid: [event_to_json(e) for e in probe.recorder.events] for rid, probe in self.registry.items()}
         path = os.path.join(folder, f"final-{os.getpid()}.json")
         with open(path + ".tmp", "w") as fh:
@@ -162,6 +168,7 @@ class ProbeApp:
     async def _probed(self, route: Route, rid: str, headers: dict, scope, receive, send) -> None:
         probe = self.registry.get(rid)
         loop = probe.loop = asyncio.get_running_loop()
+        probe.task = asyncio.current_task()
         mode, _, at = headers.get(b"x-harness-mode", b"normal").decode().partition(":")
         paced = headers.get(b"x-harness-lockstep", b"") == b"wire"
         probe.gate = LockStep(probe.recorder, self.lockstep_wait_s,
@@ -173,6 +180,7 @@ class ProbeApp:
         async def paced_send(message: dict[str, Any]) -> None:
             chunk = message.get("type") == "http.response.body" and bool(message.get("body"))
             if chunk:
+                recorder.add(AppSent(recorder.now(), len(message["body"])))
                 recorder.note_sent()
             await send(message)
             if chunk and paced and message.get("more_body"):
@@ -182,6 +190,8 @@ class ProbeApp:
                     if recorder.acked >= n or recorder.gone:
                         break
                     await acked.wait()
+                if recorder.gone:  # see AFTER_GONE_PACE_S
+                    await asyncio.sleep(AFTER_GONE_PACE_S)
 
         token = _CURRENT.set(probe)
         try:

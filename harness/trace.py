@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 __all__ = [
-    "TraceEvent", "ResponseStart", "BodyChunk", "GeneratorStep", "ResourceOpened", "ResourceClosed",
+    "TraceEvent", "ResponseStart", "BodyChunk", "AppSent", "GeneratorStep", "ResourceOpened", "ResourceClosed",
     "LockStepViolation", "AppException", "AppReturned", "DeadlineExceeded", "ClientDisconnected",
     "ConnectionClosed", "GcRequested", "ServerSignalled", "ServerExited", "Trace", "Recorder",
     "LIFECYCLE", "lifecycle_violations", "event_to_json", "event_from_json",
@@ -45,6 +45,13 @@ class BodyChunk(TraceEvent):
 
     data: bytes
     more_body: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AppSent(TraceEvent):
+    """Server side: the app handed a non-empty body message of ``size`` bytes to the server."""
+
+    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +121,7 @@ class GcRequested(TraceEvent):
 @dataclass(frozen=True, slots=True)
 class ServerSignalled(TraceEvent):
     signal: str
+    graceful_s: float = 0.0  # the graceful-shutdown deadline the server was configured with
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +321,6 @@ class Recorder:
 
 
 _EVENT_TYPES.update({cls.__name__: cls for cls in (
-    ResponseStart, BodyChunk, GeneratorStep, ResourceOpened, ResourceClosed, LockStepViolation, AppException,
+    ResponseStart, BodyChunk, AppSent, GeneratorStep, ResourceOpened, ResourceClosed, LockStepViolation, AppException,
     AppReturned, DeadlineExceeded, ClientDisconnected, ConnectionClosed, GcRequested, ServerSignalled,
     ServerExited)})

@@ -21,9 +21,22 @@ def variant(vid: str) -> Variant:
 
 
 def judge(check: str, scenario: str, vid: str, builder=build_route, *, lockstep_wait_s: float = 0.5,
-          deadline_s: float | None = None, missing_reason: str = "") -> Result:
-    """The result of ``check`` on ``scenario``/``vid`` with the app that ``builder`` builds."""
-    runner = Runner(get_engine("asgi"), get_checks([check]), builder=builder, lockstep_wait_s=lockstep_wait_s,
-                    deadline_s=deadline_s, missing_reason=missing_reason)
-    (result,) = runner.judge(Case(SCENARIOS[scenario], variant(vid)))
+          deadline_s: float | None = None, missing_reason: str = "", engine: str = "asgi") -> Result:
+    """The result of ``check`` on ``scenario``/``vid`` with the app that ``builder`` builds.
+
+    On a server engine ``builder`` must be a name in ``tests.mutants`` (or ``build_route``): the
+    server process imports it by that name.
+    """
+    config = {}
+    if engine != "asgi":
+        ref = "harness.routes:build_route" if builder is build_route else f"tests.mutants:{_name(builder)}"
+        config = {"builder_ref": ref}
+    with Runner(get_engine(engine, **config), get_checks([check]), builder=builder, lockstep_wait_s=lockstep_wait_s,
+                deadline_s=deadline_s, missing_reason=missing_reason) as runner:
+        (result,) = runner.judge(Case(SCENARIOS[scenario], variant(vid)))
     return result
+
+
+def _name(builder) -> str:
+    from . import mutants
+    return next(k for k, v in vars(mutants).items() if v is builder)

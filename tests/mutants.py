@@ -251,3 +251,45 @@ class CompletesAfterError(StreamingResponse):
 
 
 completes_after_error = partial(build_route, response_base=CompletesAfterError)
+
+
+def sends_content_length(scenario, variant, open_source):
+    """A response that declares its length up front: the server frames it with Content-Length,
+    not chunked transfer encoding (what a buffering framework does)."""
+    length = str(len(b"".join(scenario.wire_chunks)))
+
+    class Sized(StreamingResponse):
+        def __init__(self, content, status_code=200, headers=None, media_type=None, background=None):
+            super().__init__(content, status_code, {"content-length": length}, media_type, background)
+    return build_route(scenario, variant, open_source, response_base=Sized)
+
+
+def swallows_generator_exit(scenario, variant, open_source):
+    """A generator that catches the GeneratorExit of its closing and runs its source to the end
+    first (closed promptly here by ClosingResponse, so the drain happens at the disconnect)."""
+    chunk_type = variant.axis["chunk"]
+    if variant.axis["function"] == "async":
+        async def stream():
+            with open_source(chunk_type) as chunks:
+                it = iter(chunks)
+                try:
+                    for chunk in it:
+                        yield chunk
+                except GeneratorExit:
+                    for _ in it:
+                        pass
+                    raise
+    else:
+        def stream():
+            with open_source(chunk_type) as chunks:
+                it = iter(chunks)
+                try:
+                    for chunk in it:  # not `yield from`: it would close the file on the way out
+                        yield chunk
+                except GeneratorExit:
+                    for _ in it:
+                        pass
+                    raise
+    app = FastAPI()
+    app.get(PATH, response_class=ClosingResponse)(stream)
+    return Route(app, PATH, opens_resource=True)

@@ -29,7 +29,7 @@ def test_run_writes_results_and_junit_and_exits_zero(tmp_path, capsys):
     suite = ET.parse(folder / "junit.xml").getroot()
     assert int(suite.find("testsuite").get("tests")) == len(results)
     assert "png [asgi]" in out.out and "in " in out.out and " s" in out.out  # matrix and wall time
-    assert "[  53/53] png" in out.err  # progress
+    assert "[  53/53] asgi png" in out.err  # progress
 
 
 def test_selection_narrows_the_matrix(tmp_path, capsys):

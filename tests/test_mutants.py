@@ -46,6 +46,8 @@ CAUGHT = [
      "never closed"),
     ("generator-stops-on-disconnect", "png", "def-ann-bytes-for-plain", mutants.drains_after_disconnect, "kept producing"),
     ("generator-stops-on-disconnect", "png", "async-ann-bytes-for-plain", mutants.drains_after_disconnect, "kept producing"),
+    ("generator-stops-on-disconnect", "png", "def-noann-bytes-for-plain", mutants.swallows_generator_exit,
+     "kept producing"),
     ("closure-on-error", "png", "async-noann-bytes-for-subclass", mutants.completes_after_error, "looked complete"),
     ("closure-on-error", "story", "def-ann-str-for-plain", mutants.never_closes, "never closed"),
 ]
@@ -73,7 +75,11 @@ def test_mutant_is_caught_and_correct_app_passes(row):
 
 
 def test_every_check_has_a_mutant():
+    """In-process mutants here; framing and closure-on-shutdown are proven in test_servers.py."""
     assert {row[0] for row in CAUGHT} == set(registry()) - SERVER_ONLY
+    import tests.test_servers as servers
+    assert "mutants.sends_content_length" in open(servers.__file__).read()
+    assert "mutants.keeps_abandoned_streams" in open(servers.__file__).read()
 
 
 @pytest.mark.parametrize("vid", ["def-ann-bytes-for-plain", "async-noann-bytes-yieldfrom-subclass".replace(

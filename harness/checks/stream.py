@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..trace import AppReturned, GeneratorStep, LockStepViolation, lifecycle_violations
+from ..trace import AppReturned, AppSent, GeneratorStep, LockStepViolation, lifecycle_violations
 from . import Failure, NonStrict, NotApplicable, check, first_difference, show
 
 
@@ -32,12 +32,16 @@ def chunk_order(trace, scenario, variant):
     if seen != expected:
         i = first_difference(seen, expected)
         same_bytes = b"".join(seen) == b"".join(expected)
-        if same_bytes and trace.on_wire and not problems:
+        app_sent = [e.size for e in trace.of(AppSent)]
+        server_merged = app_sent == [len(c) for c in expected]  # the app sent them one by one
+        if same_bytes and trace.on_wire and server_merged and not problems:
             raise NonStrict("The server merged or split chunks: the bytes are equal, only the chunk boundaries "
                             "differ", expected=f"{len(expected)} HTTP chunks", seen=f"{len(seen)} HTTP chunks",
                             detail=f"first boundary difference at chunk {i}: expected {show(expected[i])}, seen "
                                    f"{show(seen[i]) if i < len(seen) else '(none)'}")
         detail = (f"first difference at chunk {i}; {len(seen)} non-empty messages seen, {len(expected)} expected"
+                  + ("; the app itself sent them merged" if trace.on_wire and app_sent and not server_merged
+                     else "")
                   + ("; the bytes are equal, only the chunk boundaries differ" if same_bytes else "")
                   + "".join(f"; {p}" for p in problems) + _cause(trace))
         raise Failure("Body chunks differ from the yielded chunks",

@@ -11,6 +11,7 @@ harness, and (Linux) the kernel kills a server whose harness died (``PR_SET_PDEA
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import ctypes
 import importlib.util
 import json
@@ -44,7 +45,8 @@ START_DEADLINE_S = 30.0
 GRACEFUL_S = 2.0  # the graceful-shutdown deadline every server is configured with
 STOP_GRACE_S = 3.0  # beyond it, SIGKILL
 APP_FINISH_S = 2.0
-BROKEN_END_S = 1.0  # after the producer failed, the server has this long to end or close the response  # how long the app may take to return after the response ended or the client left
+BROKEN_END_S = 1.0
+BATCH_THREADS = 16  # after the producer failed, the server has this long to end or close the response  # how long the app may take to return after the response ended or the client left
 
 _LIVE: set["ServerProcess"] = set()
 _LIVE_LOCK = threading.Lock()
@@ -215,6 +217,7 @@ class ServerEngine:
         self.control: ControlClient | None = None
         self.unavailable = self.spec.missing()
         self._shutdown_traces: dict[tuple[str, str], Trace] = {}
+        self._batched: dict[tuple[str, str, str], Trace] = {}
         self._prepared: list[tuple] = []
 
     # lifecycle ------------------------------------------------------------------------------
@@ -246,6 +249,27 @@ class ServerEngine:
         if mode.name == "shutdown":
             return self._shutdown_trace(route, deadline_s)
         self.start()
+        if mode.name == "error":
+            return self._concurrent_trace(route, deadline_s, mode)
+        return self._request(route.scenario, route.variant, route.path, recorder, deadline_s, mode)
+
+    def _concurrent_trace(self, route: Route, deadline_s: float, mode: Mode) -> Trace:
+        """``error`` requests of the whole run at once: a server that leaves the connection open after
+        the app failed costs its grace period once, not once per variant."""
+        key = (route.scenario, route.variant, mode.key)
+        if key not in self._batched:
+            items = [(s, v, p) for s, v, p in self._prepared if (s, v, mode.key) not in self._batched]
+            if (route.scenario, route.variant) not in {(s, v) for s, v, _ in items}:
+                items.append((route.scenario, route.variant, route.path))
+            with concurrent.futures.ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="harness-batch") as pool:
+                futures = {(s, v, mode.key): pool.submit(self._request, s, v, p, Recorder(), deadline_s, mode)
+                           for s, v, p in items}
+            self._batched.update({k: f.result() for k, f in futures.items()})
+        return self._batched[key]
+
+    def _request(self, scenario: str, variant: str, route_path_: str, recorder: Recorder, deadline_s: float,
+                 mode: Mode) -> Trace:
+        route = Route(None, route_path_, True, scenario, variant)
         rid = uuid.uuid4().hex
         control = self.control
         path = route_path(route.scenario, route.variant, route.path)
@@ -315,7 +339,7 @@ class ServerEngine:
             t_sig = time.monotonic()
             server.signal(signal.SIGTERM, group=False)
             for s in streams:
-                s.recorder.add(ServerSignalled(t_sig, "SIGTERM"))
+                s.recorder.add(ServerSignalled(t_sig, "SIGTERM", GRACEFUL_S))
                 s.watch()
             code = server.wait(GRACEFUL_S + STOP_GRACE_S)
             waited = time.monotonic() - t_sig

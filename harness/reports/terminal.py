@@ -26,8 +26,8 @@ def _paint(text: str, outcome: Outcome, color: bool) -> str:
 class Progress:
     """One line per scenario: rewritten in place on a terminal, printed once when done elsewhere."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream, self.tty = stream, stream.isatty()
+    def __init__(self, stream: TextIO = sys.stderr, engine: str = "") -> None:
+        self.stream, self.tty, self.engine = stream, stream.isatty(), engine
         self.current: str | None = None
         self.done: dict[str, int] = {}
         self.problems = 0
@@ -46,7 +46,7 @@ class Progress:
             self._line(name, final=True)
 
     def _line(self, name: str, final: bool) -> None:
-        text = f"[{self.n:>4}/{self.total}] {name}: {self.done[name]} variants"
+        text = f"[{self.n:>4}/{self.total}] {self.engine + ' ' if self.engine else ''}{name}: {self.done[name]} variants"
         text += f", {self.problems} problems so far" if self.problems else ""
         if self.tty:
             self.stream.write("\r\x1b[K" + text + ("\n" if final else ""))
@@ -97,6 +97,9 @@ def render_summary(info: RunInfo, results: list[Result], color: bool = False) ->
     cases = len({(r.engine, r.scenario, r.variant) for r in results})
     parts = ", ".join(_paint(f"{n} {o.value}", o, color) for o, n in counts.items() if n)
     v = info.versions
+    per_engine = ", ".join(f"{e} {t:.1f} s" for e, t in info.engine_times.items())
+    skipped = "".join(f"\nskipped engine {e}: {why}" for e, why in info.skipped_engines.items())
     return (f"FastAPI {v['fastapi']} · Starlette {v['starlette']} · Python {v['python']} · "
-            f"engine {', '.join(info.engines)}\n"
-            f"{cases} cases, {len(results)} results: {parts or 'nothing ran'} in {info.wall_time_s:.2f} s")
+            f"engine {', '.join(info.engines) or 'none'}\n"
+            f"{cases} cases, {len(results)} results: {parts or 'nothing ran'} in {info.wall_time_s:.2f} s"
+            + (f" ({per_engine})" if len(info.engine_times) > 1 else "") + skipped)
