@@ -10,7 +10,7 @@ of every trace. A thread in that process serves a line protocol (one JSON object
 ``{"op": "gone", "rid"}``      the client left: release the producer; no reply
 ``{"op": "wait", "rid", "kinds", "timeout"}``  block until an event of one of ``kinds`` is recorded
 ``{"op": "settle", "rid"}``    run the request's event loop until it has nothing left to do
-``{"op": "gc"}``               ``gc.collect()`` in the server process
+``{"op": "gc", "generation"}``  ``gc.collect(generation)`` in the server process (default 2: full)
 ``{"op": "events", "rid"}``    the app-side events recorded for request ``rid``
 ``{"op": "forget", "rid"}``    drop them
 =============================  ===========================================================
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .probes import LockStep
-from .quiesce import settle
+from .quiesce import collect, settle
 from .trace import Recorder, event_from_json, event_to_json
 
 __all__ = ["ServerRecorder", "Probe", "ProbeRegistry", "ControlServer", "ControlClient"]
@@ -88,7 +88,12 @@ class Probe:
     recorder: ServerRecorder = field(default_factory=ServerRecorder)
     gate: LockStep | None = None
     loop: asyncio.AbstractEventLoop | None = None
-    task: asyncio.Task | None = None  # the task running the request, awaited when settling
+    task_ref: Any = None  # weakref to the task running the request: a strong one would keep its
+    # exception, traceback and frames (and so the generator) alive, which is the harness's doing
+
+    @property
+    def task(self) -> asyncio.Task | None:
+        return self.task_ref() if self.task_ref is not None else None
 
 
 class ProbeRegistry:
@@ -129,9 +134,14 @@ def _dispatch(registry: ProbeRegistry, msg: dict[str, Any]) -> dict[str, Any] | 
     op = msg.get("op")
     if op == "ping":
         return {"ok": True, "pid": os.getpid()}
+    probe = registry.get(str(msg.get("rid"))) if msg.get("rid") else None
     if op == "gc":
-        return {"collected": gc.collect()}
-    probe = registry.get(str(msg.get("rid")))
+        generation = int(msg.get("generation", 2))
+        if probe is not None and probe.loop is not None and probe.loop.is_running():
+            return {"collected": asyncio.run_coroutine_threadsafe(collect(generation), probe.loop).result(10)}
+        return {"collected": gc.collect(generation)}
+    if probe is None:
+        return {"error": f"op {op!r} needs a request id"}
     if op == "ack":
         probe.recorder.set_acked(int(msg["n"]))
         return None

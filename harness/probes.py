@@ -109,42 +109,38 @@ class TracedChunks(_Tracked):
         self.close()
 
 
-class TracedBytesIO(_Tracked, io.BytesIO):
+class _TracedLines(_Tracked):
+    """Mixin for in-memory files: each line read by iteration passes the gate, close is recorded."""
+
+    def _setup(self, recorder: Recorder, gate: LockStep, kind: str) -> None:
+        self._gate, self._index = gate, 0
+        self._track(recorder, kind)
+
+    def __next__(self):
+        line = super().__next__()
+        self._gate.step(self._index, line)
+        self._index += 1
+        return line
+
+    def close(self) -> None:
+        self._record_close()
+        super().close()
+
+
+class TracedBytesIO(_TracedLines, io.BytesIO):
     """An in-memory binary file iterated line by line, exactly as the page's ``read_image()``."""
 
     def __init__(self, data: bytes, recorder: Recorder, gate: LockStep) -> None:
         super().__init__(data)
-        self._gate, self._index = gate, 0
-        self._track(recorder, "BytesIO")
-
-    def __next__(self) -> bytes:
-        line = super().__next__()
-        self._gate.step(self._index, line)
-        self._index += 1
-        return line
-
-    def close(self) -> None:
-        self._record_close()
-        super().close()
+        self._setup(recorder, gate, "BytesIO")
 
 
-class TracedStringIO(_Tracked, io.StringIO):
+class TracedStringIO(_TracedLines, io.StringIO):
     """The text twin of :class:`TracedBytesIO`."""
 
     def __init__(self, data: str, recorder: Recorder, gate: LockStep) -> None:
         super().__init__(data, newline="")
-        self._gate, self._index = gate, 0
-        self._track(recorder, "StringIO")
-
-    def __next__(self) -> str:
-        line = super().__next__()
-        self._gate.step(self._index, line)
-        self._index += 1
-        return line
-
-    def close(self) -> None:
-        self._record_close()
-        super().close()
+        self._setup(recorder, gate, "StringIO")
 
 
 SOURCE_KINDS = ("list", "file-like")

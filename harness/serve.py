@@ -31,6 +31,7 @@ import importlib
 import json
 import os
 import sys
+import weakref
 from typing import Any
 
 from .control import ControlServer, Probe, ProbeRegistry
@@ -38,7 +39,7 @@ from .probes import LockStep
 from .routes import Route
 from .scenarios import builtin_dir, load_scenarios
 from .quiesce import settle
-from .trace import AppException, AppReturned, AppSent, GcRequested, event_to_json
+from .trace import AppException, AppReturned, AppSent, GcDone, GcRequested, event_to_json
 from .variants import PAGE_ROUTES, all_variants
 
 __all__ = ["ProbeApp", "app", "ENV", "route_path"]
@@ -146,6 +147,9 @@ class ProbeApp:
             return
         await self._probed(route, rid, headers, scope, receive, send)
 
+    def _request_tasks(self) -> list[asyncio.Task]:
+        return [t for t in (p.task for _, p in self.registry.items()) if t is not None]
+
     async def _final_report(self) -> None:
         """At lifespan shutdown (the server has stopped serving): settle, then one GC, then write every
         request's events to ``events_dir``, so the harness can read what was closed, and how, after
@@ -153,12 +157,13 @@ class ProbeApp:
         folder = self.config.get("events_dir")
         if not folder:
             return
-        tasks = [p.task for _, p in self.registry.items() if p.task is not None]
-        await settle(wait_for=tasks)
+        await settle(wait_for=self._request_tasks())  # no strong reference to them survives this line
         for rid, probe in self.registry.items():
             probe.recorder.add(GcRequested(probe.recorder.now()))
         gc.collect()
-        await settle(wait_for=tasks)
+        for rid, probe in self.registry.items():
+            probe.recorder.add(GcDone(probe.recorder.now()))
+        await settle(wait_for=self._request_tasks())
         report = {rid: [event_to_json(e) for e in probe.recorder.events] for rid, probe in self.registry.items()}
         path = os.path.join(folder, f"final-{os.getpid()}.json")
         with open(path + ".tmp", "w") as fh:
@@ -168,7 +173,7 @@ class ProbeApp:
     async def _probed(self, route: Route, rid: str, headers: dict, scope, receive, send) -> None:
         probe = self.registry.get(rid)
         loop = probe.loop = asyncio.get_running_loop()
-        probe.task = asyncio.current_task()
+        probe.task_ref = weakref.ref(asyncio.current_task())
         mode, _, at = headers.get(b"x-harness-mode", b"normal").decode().partition(":")
         paced = headers.get(b"x-harness-lockstep", b"") == b"wire"
         probe.gate = LockStep(probe.recorder, self.lockstep_wait_s,

@@ -23,7 +23,7 @@ from typing import Any, Iterable
 __all__ = [
     "TraceEvent", "ResponseStart", "BodyChunk", "AppSent", "GeneratorStep", "ResourceOpened", "ResourceClosed",
     "LockStepViolation", "AppException", "AppReturned", "DeadlineExceeded", "ClientDisconnected",
-    "ConnectionClosed", "GcRequested", "ServerSignalled", "ServerExited", "Trace", "Recorder",
+    "ConnectionClosed", "GcRequested", "GcDone", "ServerSignalled", "ServerExited", "Trace", "Recorder",
     "LIFECYCLE", "lifecycle_violations", "event_to_json", "event_from_json",
 ]
 
@@ -116,6 +116,11 @@ class ConnectionClosed(TraceEvent):
 @dataclass(frozen=True, slots=True)
 class GcRequested(TraceEvent):
     """The harness asked the app's process for a garbage collection (the resource was still open)."""
+
+
+@dataclass(frozen=True, slots=True)
+class GcDone(TraceEvent):
+    """That collection returned: a close recorded between the two was the collection's doing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,5 +327,5 @@ class Recorder:
 
 _EVENT_TYPES.update({cls.__name__: cls for cls in (
     ResponseStart, BodyChunk, AppSent, GeneratorStep, ResourceOpened, ResourceClosed, LockStepViolation, AppException,
-    AppReturned, DeadlineExceeded, ClientDisconnected, ConnectionClosed, GcRequested, ServerSignalled,
+    AppReturned, DeadlineExceeded, ClientDisconnected, ConnectionClosed, GcRequested, GcDone, ServerSignalled,
     ServerExited)})

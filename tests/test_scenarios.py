@@ -59,3 +59,21 @@ def test_selecting_an_unknown_scenario_lists_the_known_ones():
 def test_missing_scenarios_folder_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="does not exist"):
         load_scenarios([tmp_path / "missing"])
+
+
+def test_a_text_file_like_scenario_streams_its_lines_for_str_and_bytes_variants(tmp_path):
+    from harness.checks import get_checks
+    from harness.engines import get_engine
+    from harness.outcomes import Outcome
+    from harness.runner import Runner, plan_cases
+    from harness.variants import VariantFilter
+
+    (tmp_path / "lines.py").write_text(
+        "from harness import scenario\n"
+        "lines = scenario('lines', chunks=['caf\\u00e9\\n', 'two\\n', 'three'], source='file-like')\n")
+    sc = load_scenarios([tmp_path]).scenarios["lines"]
+    cases = plan_cases([sc], VariantFilter(["*-for-plain"]))
+    with Runner(get_engine("asgi"), get_checks(["chunk-order", "closure-on-completion"])) as runner:
+        results = runner.run(cases)
+    assert {r.outcome for r in results} == {Outcome.PASS}
+    assert {r.axes["chunk"] for r in results} == {"str", "bytes"}

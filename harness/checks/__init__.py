@@ -46,7 +46,7 @@ class Verdict(Exception):
     def __str__(self) -> str:
         lines = [self.title]
         if self.expected is not None or self.seen is not None:
-            lines += [f"  expected: {show(self.expected)}", f"  seen:     {show(self.seen)}"]
+            lines += [f"  expected: {show(self.expected, 400)}", f"  seen:     {show(self.seen, 400)}"]
         if self.detail:
             lines.append(f"  {self.detail}")
         return "\n".join(lines)

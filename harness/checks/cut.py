@@ -4,7 +4,8 @@ rely on that beyond the happy path, and on the generator not running on for nobo
 
 from __future__ import annotations
 
-from ..trace import (AppException, AppReturned, ClientDisconnected, ConnectionClosed, DeadlineExceeded, GcRequested, GeneratorStep,
+from ..trace import (AppException, AppReturned, ClientDisconnected, ConnectionClosed, DeadlineExceeded, GcDone,
+                     GcRequested, GeneratorStep,
                      ResourceClosed, ServerExited, ServerSignalled, lifecycle_violations)
 from . import Failure, NonStrict, NotApplicable, check
 
@@ -25,12 +26,17 @@ def _closure(trace, cut, what: str, within_s: float = CLOSE_WITHIN_S) -> str:
         raise Failure("The resource was never opened", expected="opened by the generator", seen="never opened",
                       detail=trace.failure_cause or "")
     gcs = trace.of(GcRequested)
+    dones = trace.of(GcDone)
+    # helped: closed after a GC was asked for, and not after that GC had returned (then it was
+    # something else, e.g. a server cancelling the request later)
+    helped = bool(closed and gcs and trace.position(closed[0]) > trace.position(gcs[0]) and not (
+        dones and trace.position(closed[0]) > trace.position(dones[0])))
     late = closed and cut and closed[0].t - cut.t > within_s
     since = ""
     if closed and cut:
         delta = (closed[0].t - cut.t) * 1000
         since = f"{delta:.1f} ms after {what}" if delta >= 0 else f"as {what} unwound"
-    if closed and not late and (not gcs or trace.position(closed[0]) < trace.position(gcs[0])):
+    if closed and not late and not helped:
         return f"{closed[0].resource} closed {since} without help"
     if closed:
         how = f"later than {within_s:g} s" if late and not gcs else "only after a garbage collection was requested"

@@ -23,10 +23,10 @@ import json
 import threading
 from typing import Any
 
-from ..quiesce import gc_paused, settle
+from ..quiesce import collect, gc_paused, settle
 from ..modes import CUT_AT, DISCONNECT_STYLES, NORMAL, Mode
 from ..routes import Route
-from ..trace import (AppException, AppReturned, BodyChunk, ClientDisconnected, DeadlineExceeded, GcRequested,
+from ..trace import (AppException, AppReturned, BodyChunk, ClientDisconnected, DeadlineExceeded, GcDone, GcRequested,
                      Recorder, ResourceClosed, ResponseStart, Trace)
 from . import engine
 
@@ -121,8 +121,12 @@ def watch_closure(recorder: Recorder, settle_loop, request_gc) -> None:
     if recorder.of_kind(ResourceClosed):
         return
     recorder.add(GcRequested(recorder.now()))
-    request_gc()
-    settle_loop()
+    for generation in (0, 2):  # see quiesce.py: the youngest generation first, it is enough mostly
+        request_gc(generation)
+        settle_loop()
+        if generation == 0 and recorder.of_kind(ResourceClosed):
+            break
+    recorder.add(GcDone(recorder.now()))
 
 
 @engine("asgi")
@@ -184,11 +188,17 @@ class AsgiEngine:
             except concurrent.futures.TimeoutError:
                 pass  # a loop that will not settle: whatever is open now stays open in the trace
 
+    def _collect(self, generation: int) -> None:
+        if self._loop is not None:
+            self._loop.submit(collect(generation)).result(10)
+        else:
+            gc.collect(generation)
+
     def perform(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> Trace:
         if mode.wants_closure_watch:
             with gc_paused():
                 self.call(route.app, route.path, recorder, deadline_s, mode)
-                watch_closure(recorder, self._settle, gc.collect)
+                watch_closure(recorder, self._settle, self._collect)
         else:
             self.call(route.app, route.path, recorder, deadline_s, mode)
         operation = self.openapi_operation(route.app, route.path, deadline_s) if mode == NORMAL else None

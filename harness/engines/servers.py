@@ -34,7 +34,7 @@ from ..errors import HarnessError
 from ..modes import CUT_AT, NORMAL, Mode
 from ..routes import Route
 from ..serve import ENV, route_path
-from ..trace import (AppException, AppReturned, GcRequested, Recorder, ResourceClosed, ServerExited,
+from ..trace import (AppException, AppReturned, GcDone, GcRequested, Recorder, ResourceClosed, ServerExited,
                      ServerSignalled, Trace, event_from_json)
 from . import engine
 from . import wire
@@ -298,8 +298,12 @@ class ServerEngine:
         if any(isinstance(e, ResourceClosed) for e in self.control.events(rid)):
             return
         recorder.add(GcRequested(recorder.now()))
-        self.control.call("gc")
-        self.control.call("settle", rid=rid)
+        for generation in (0, 2):  # see quiesce.collect
+            self.control.call("gc", rid=rid, generation=generation)
+            self.control.call("settle", rid=rid)
+            if generation == 0 and any(isinstance(e, ResourceClosed) for e in self.control.events(rid)):
+                break
+        recorder.add(GcDone(recorder.now()))
 
     def _openapi(self, route: Route, deadline_s: float) -> dict | None:
         status, body = wire.fetch_body(self.server.port, route_path(route.scenario, route.variant, "/openapi.json"),
@@ -413,11 +417,10 @@ class _HeldStream:
     def finish(self, final: list | None) -> None:
         if self._waiter is not None:
             self._waiter.join(GRACEFUL_S + STOP_GRACE_S + 2)
-        if final is not None:  # the server's own report at lifespan shutdown: the whole story
-            events = final
-        else:
-            seen = {(type(e).__name__, e.t) for e in self._before}
-            events = self._before + [e for e in self._closed_events if (type(e).__name__, e.t) not in seen]
+        # the server's report at lifespan shutdown, then anything the channel saw live after it
+        base = final if final is not None else self._before
+        seen = {(type(e).__name__, e.t) for e in base}
+        events = base + [e for e in self._closed_events if (type(e).__name__, e.t) not in seen]
         for event in events:
             self.recorder.add(event)
         if self.sock is not None:
