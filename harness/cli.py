@@ -77,6 +77,9 @@ def _run(args: argparse.Namespace) -> int:
     problems = terminal.render_problems(results, args.max_details)
     if problems:
         print("\n" + problems)
+    latency = terminal.render_latency(results)
+    if latency:
+        print("\n" + latency)
     print("\n" + terminal.render_summary(info, results, color))
     if not args.no_write:
         folder = args.output_dir / info.versions["fastapi"]

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .probes import LockStep
+from .latency import lag_monitor
 from .quiesce import collect, settle
 from .trace import Recorder, event_from_json, event_to_json
 
@@ -100,6 +101,8 @@ class ProbeRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._probes: dict[str, Probe] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None  # the app's loop, seen on the last request
+        self.lag: tuple[asyncio.Event, Any, Recorder] | None = None  # a running lag monitor
 
     def get(self, rid: str) -> Probe:
         with self._lock:
@@ -110,6 +113,10 @@ class ProbeRegistry:
     def items(self) -> list[tuple[str, Probe]]:
         with self._lock:
             return list(self._probes.items())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._probes.clear()
 
     def forget(self, rid: str) -> None:
         with self._lock:
@@ -134,6 +141,30 @@ def _dispatch(registry: ProbeRegistry, msg: dict[str, Any]) -> dict[str, Any] | 
     op = msg.get("op")
     if op == "ping":
         return {"ok": True, "pid": os.getpid()}
+    if op == "lag-start":  # a loop-lag monitor task on the app's loop (see latency.py)
+        loop, recorder = registry.loop, Recorder()
+        if loop is None or not loop.is_running():
+            return {"error": "no request has reached the app's loop yet"}
+
+        async def start() -> tuple:
+            stop = asyncio.Event()
+            return stop, asyncio.ensure_future(lag_monitor(recorder, stop))
+        stop, task = asyncio.run_coroutine_threadsafe(start(), loop).result(10)
+        registry.lag = (stop, task, recorder)
+        return {"ok": True}
+    if op == "lag-stop":
+        if registry.lag is None:
+            return {"events": []}
+        (stop, task, recorder), registry.lag = registry.lag, None
+
+        async def finish() -> None:
+            stop.set()
+            await task
+        asyncio.run_coroutine_threadsafe(finish(), registry.loop).result(10)
+        return {"events": [event_to_json(e) for e in recorder.events]}
+    if op == "forget-all":
+        registry.clear()
+        return {"ok": True}
     probe = registry.get(str(msg.get("rid"))) if msg.get("rid") else None
     if op == "gc":
         generation = int(msg.get("generation", 2))

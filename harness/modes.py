@@ -3,6 +3,8 @@
 ``normal`` reads the whole response. ``disconnect`` reads ``at`` non-empty chunks and then the client
 goes away (in-process: in the ASGI ``style`` given). ``error`` makes the scenario's producer raise
 when asked for chunk ``at``. ``shutdown`` asks the server to stop after ``at`` chunks.
+``latency`` runs ``at`` streams at once while the app's loop lag and a trivial request's latency
+are sampled; ``saturation`` does that for each count in ``SATURATION_STREAMS``.
 """
 
 from __future__ import annotations
@@ -34,3 +36,5 @@ class Mode:
 
 
 NORMAL = Mode()
+LATENCY_STREAMS = 4  # K concurrent streams for loop-not-blocked
+SATURATION_STREAMS = (1, 8, 40, 64)  # 40 is anyio's default thread limit

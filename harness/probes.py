@@ -45,9 +45,11 @@ class LockStep:
     send no HTTP chunk for an empty one, so empty chunks are never waited for.
     """
 
-    def __init__(self, recorder: Recorder, wait_s: float = 2.0, raise_at: int | None = None) -> None:
-        """``raise_at=k``: the producer raises once k non-empty chunks were handed out (``error`` mode)."""
-        self.recorder, self.wait_s, self.broken, self.raise_at = recorder, wait_s, False, raise_at
+    def __init__(self, recorder: Recorder, wait_s: float = 2.0, raise_at: int | None = None,
+                 enforce: bool = True) -> None:
+        """``raise_at=k``: the producer raises once k non-empty chunks were handed out (``error`` mode).
+        ``enforce=False``: steps are recorded but nothing is waited for (several streams share it)."""
+        self.recorder, self.wait_s, self.broken, self.raise_at = recorder, wait_s, not enforce, raise_at
         self.handed = 0  # non-empty chunks handed out so far
 
     def step(self, index: int, chunk: str | bytes) -> None:
@@ -82,16 +84,23 @@ class _Tracked:
 
 
 class TracedChunks(_Tracked):
-    """A resource that yields a list of chunks: the shape of ``message.splitlines()`` in a ``with``."""
+    """A resource that yields a list of chunks: the shape of ``message.splitlines()`` in a ``with``.
 
-    def __init__(self, chunks: Sequence[str | bytes], recorder: Recorder, gate: LockStep) -> None:
-        self._chunks, self._gate, self.closed = list(chunks), gate, False
+    With ``block_s``, getting each chunk blocks the calling thread that long first (``time.sleep``
+    standing for a blocking read of a file), as the page's "files and async" section describes.
+    """
+
+    def __init__(self, chunks: Sequence[str | bytes], recorder: Recorder, gate: LockStep,
+                 block_s: float = 0.0) -> None:
+        self._chunks, self._gate, self.closed, self._block_s = list(chunks), gate, False, block_s
         self._track(recorder, "chunks")
 
     def __iter__(self) -> Iterator[str | bytes]:
         for i, chunk in enumerate(self._chunks):
             if self.closed:
                 raise ValueError("I/O operation on closed resource")
+            if self._block_s:
+                time.sleep(self._block_s)
             self._gate.step(i, chunk)
             yield chunk
 
@@ -147,10 +156,10 @@ SOURCE_KINDS = ("list", "file-like")
 
 
 def open_resource(source: str, chunks: Sequence[str] | Sequence[bytes], chunk_type: type,
-                  recorder: Recorder, gate: LockStep):
+                  recorder: Recorder, gate: LockStep, block_s: float = 0.0):
     """Open the scenario's resource; ``chunks`` are already of the variant's ``chunk_type``."""
     if source == "list":
-        return TracedChunks(chunks, recorder, gate)
+        return TracedChunks(chunks, recorder, gate, block_s)
     if source == "file-like":
         if chunk_type is str:
             return TracedStringIO("".join(chunks), recorder, gate)

@@ -88,7 +88,8 @@ class Runner:
 
     def _perform(self, scenario: Scenario, variant: Variant, mode: Mode) -> Trace | BuildFailed:
         recorder = Recorder()
-        gate = LockStep(recorder, self.lockstep_wait_s, raise_at=mode.at if mode.name == "error" else None)
+        gate = LockStep(recorder, self.lockstep_wait_s, raise_at=mode.at if mode.name == "error" else None,
+                        enforce=mode.name not in ("latency", "saturation"))  # several streams share it
         try:
             route = self.builder(scenario, variant, lambda chunk_type: scenario.open(chunk_type, recorder, gate))
         except Exception as exc:  # the installed FastAPI refused to declare this variant
@@ -96,13 +97,17 @@ class Runner:
         route = dataclasses.replace(route, scenario=scenario.name, variant=variant.id)
         return self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s, mode)
 
-    def _twins(self, scenario: Scenario, variant: Variant, axis: str) -> list[tuple[Variant, Trace | None]]:
+    def _twins(self, scenario: Scenario, variant: Variant, check: Check) -> list[tuple[Variant, Trace | None]]:
+        """The variants ``check`` compares with (an axis's twins, or what its callable names), traced
+        in the check's own mode."""
         twins = []
-        for twin in variant.twins(axis):
+        others = variant.twins(check.twins) if isinstance(check.twins, str) else check.twins(variant)
+        mode = self.engine.modes(check.mode)[0] if check.mode != "normal" else NORMAL
+        for twin in others:
             if scenario.na_reason(twin):
                 twins.append((twin, None))
                 continue
-            got = self.trace(scenario, twin)
+            got = self.trace(scenario, twin, mode)
             if isinstance(got, BuildFailed):  # a twin that cannot be declared differs observably
                 got = Trace(self.engine.name, "", (AppException(0.0, "BuildFailed", str(got)),), 0.0)
             twins.append((twin, got))
@@ -115,6 +120,11 @@ class Runner:
         na = sc.na_reason(v)
         if na:
             return [self._result(case, c, Outcome.NA, na) for c in checks]
+        skip = {c.name: sc.check_na_reason(c.name) or (c.applies(sc, v) if c.applies else None) for c in checks}
+        if any(skip.values()):  # n/a before any request is made for them
+            own = [c for c in checks if not skip[c.name]]
+            mine = {c.name: r for c, r in zip(own, self.judge(case, own))} if own else {}
+            return [mine.get(c.name) or self._result(case, c, Outcome.NA, skip[c.name]) for c in checks]
         if self.missing_reason:  # still try it, so the report shows what this FastAPI does instead
             reason = f"{self.missing_reason}; observed: {_observed(self.trace(sc, v))}"
             return [self._result(case, c, Outcome.UNSUPPORTED, reason) for c in checks]
@@ -137,7 +147,7 @@ class Runner:
         args: list[object] = [trace, case.scenario, case.variant]
         try:
             if check.twins:
-                args.append(self._twins(case.scenario, case.variant, check.twins))
+                args.append(self._twins(case.scenario, case.variant, check))
             note = check.func(*args)
             return Outcome.PASS, note or ""
         except Verdict as verdict:

@@ -43,6 +43,13 @@ class Scenario:
     file: str = "<unknown>"
     line: int | None = None
     tags: tuple[str, ...] = field(default_factory=tuple)
+    block_s: float = 0.0  # each chunk's read blocks this long (a blocking file read)
+    checks: tuple[str, ...] = ()  # when set, only these checks apply; the others are n/a
+
+    def check_na_reason(self, check_name: str) -> str | None:
+        if self.checks and check_name not in self.checks:
+            return f"scenario {self.name!r} is for {', '.join(self.checks)} only"
+        return None
 
     @property
     def is_text(self) -> bool:
@@ -69,7 +76,7 @@ class Scenario:
     def open(self, chunk_type: str, recorder: Recorder, gate: LockStep):
         """Open the instrumented resource a route iterates inside its ``with`` block."""
         return open_resource(self.source, self.chunks_as(chunk_type), str if chunk_type == "str" else bytes,
-                             recorder, gate)
+                             recorder, gate, self.block_s)
 
 
 def _fail(file: str, line: int | None, field_: str, expected: str, seen: object = None) -> ScenarioError:
@@ -79,7 +86,7 @@ def _fail(file: str, line: int | None, field_: str, expected: str, seen: object 
 def scenario(name: str, *, chunks: Sequence[str] | Sequence[bytes], description: str = "",
              source: str = "list", media_type: str = "application/octet-stream",
              page_sample: str | None = None, deadline_s: float = 10.0,
-             tags: Sequence[str] = ()) -> Scenario:
+             tags: Sequence[str] = (), block_s: float = 0.0, checks: Sequence[str] = ()) -> Scenario:
     """Declare a scenario; every field is checked here so a mistake is named where it was made."""
     caller = inspect.stack()[1]
     file, line = caller.filename, caller.lineno
@@ -108,9 +115,15 @@ def scenario(name: str, *, chunks: Sequence[str] | Sequence[bytes], description:
         raise _fail(file, line, "page_sample", f"None or one of {', '.join(PAGE_SAMPLES)}", page_sample)
     if not isinstance(deadline_s, (int, float)) or deadline_s <= 0:
         raise _fail(file, line, "deadline_s", "a positive number of seconds", deadline_s)
+    if not isinstance(block_s, (int, float)) or not 0 <= block_s <= 1:
+        raise _fail(file, line, "block_s", "seconds a chunk's read blocks, from 0 to 1", block_s)
+    if block_s and source != "list":
+        raise _fail(file, line, "block_s", "source='list' (the blocking read is simulated there)", source)
+    if isinstance(checks, str) or not all(isinstance(c, str) for c in checks):
+        raise _fail(file, line, "checks", "a list of check names", checks)
     return Scenario(name=name, description=description, chunks=tuple(chunks), source=source,
                     media_type=media_type, page_sample=page_sample, deadline_s=float(deadline_s),
-                    file=file, line=line, tags=tuple(tags))
+                    file=file, line=line, tags=tuple(tags), block_s=float(block_s), checks=tuple(checks))
 
 
 @dataclass(frozen=True)

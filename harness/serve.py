@@ -35,6 +35,7 @@ import weakref
 from typing import Any
 
 from .control import ControlServer, Probe, ProbeRegistry
+from .latency import ping_app
 from .probes import LockStep
 from .routes import Route
 from .scenarios import builtin_dir, load_scenarios
@@ -127,6 +128,10 @@ class ProbeApp:
                     await send({"type": "lifespan.shutdown.complete"})
                     return
         if scope["type"] != "http":
+            return
+        self.registry.loop = asyncio.get_running_loop()
+        if scope["path"] == "/h/_ping":  # the latency probe's trivial route
+            await ping_app(scope, receive, send)
             return
         parts = scope["path"].split("/", 4)
         if len(parts) < 4 or parts[1] != "h":

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 __all__ = [
-    "TraceEvent", "ResponseStart", "BodyChunk", "AppSent", "GeneratorStep", "ResourceOpened", "ResourceClosed",
+    "TraceEvent", "ResponseStart", "BodyChunk", "AppSent", "LagSample", "ProbeSample", "StreamSummary",
+    "GeneratorStep", "ResourceOpened", "ResourceClosed",
     "LockStepViolation", "AppException", "AppReturned", "DeadlineExceeded", "ClientDisconnected",
     "ConnectionClosed", "GcRequested", "GcDone", "ServerSignalled", "ServerExited", "Trace", "Recorder",
     "LIFECYCLE", "lifecycle_violations", "event_to_json", "event_from_json",
@@ -52,6 +53,31 @@ class AppSent(TraceEvent):
     """Server side: the app handed a non-empty body message of ``size`` bytes to the server."""
 
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class LagSample(TraceEvent):
+    """The app's event loop woke ``lag_s`` later than asked (a loop-lag monitor task's sleep)."""
+
+    lag_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSample(TraceEvent):
+    """A trivial request on the same server took ``latency_s`` while the streams ran."""
+
+    latency_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class StreamSummary(TraceEvent):
+    """One of several concurrent streams, as the client saw it."""
+
+    index: int
+    chunks: int
+    size: int
+    duration_s: float
+    group: int = 0  # how many streams ran concurrently
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +352,6 @@ class Recorder:
 
 
 _EVENT_TYPES.update({cls.__name__: cls for cls in (
-    ResponseStart, BodyChunk, AppSent, GeneratorStep, ResourceOpened, ResourceClosed, LockStepViolation, AppException,
+    ResponseStart, BodyChunk, AppSent, LagSample, ProbeSample, StreamSummary, GeneratorStep, ResourceOpened, ResourceClosed, LockStepViolation, AppException,
     AppReturned, DeadlineExceeded, ClientDisconnected, ConnectionClosed, GcRequested, GcDone, ServerSignalled,
     ServerExited)})

@@ -293,3 +293,26 @@ def swallows_generator_exit(scenario, variant, open_source):
     app = FastAPI()
     app.get(PATH, response_class=ClosingResponse)(stream)
     return Route(app, PATH, opens_resource=True)
+
+
+class RunsDefOnTheLoop(StreamingResponse):
+    """A framework that iterates a ``def`` generator on the event loop itself instead of on a
+    threadpool worker: each blocking read then blocks the loop."""
+
+    def __init__(self, content, status_code=200, headers=None, media_type=None, background=None):
+        super().__init__(content, status_code, headers, media_type, background)
+        if not hasattr(content, "__aiter__"):
+            async def on_the_loop():
+                for chunk in content:
+                    yield chunk
+            self.body_iterator = on_the_loop()
+
+
+runs_def_on_the_loop = partial(build_route, response_base=RunsDefOnTheLoop)
+
+
+def async_runs_as_def(scenario, variant, open_source):
+    """A framework that quietly runs every ``async def`` generator as if it were ``def``: the
+    negative control then blocks nothing, and the latency check must say it cannot measure."""
+    return build_route(scenario, variant.replace(function="def") if variant.axis["loop"] == "for" else variant,
+                       open_source)

@@ -30,7 +30,7 @@ from typing import Any, Callable
 from ..errors import UsageError
 from ..outcomes import Outcome
 
-__all__ = ["Check", "check", "Failure", "NonStrict", "NotApplicable", "Informational", "registry",
+__all__ = ["Check", "check", "Failure", "NonStrict", "NotApplicable", "Informational", "CannotMeasure", "registry",
            "get_checks", "show", "first_difference"]
 
 
@@ -68,13 +68,21 @@ class NotApplicable(Verdict):
     outcome = Outcome.NA
 
 
+class CannotMeasure(Verdict):
+    """The measurement could not see what it measures (e.g. a negative control that shows nothing):
+    an ``error`` of the run, never a verdict on the app."""
+
+    outcome = Outcome.ERROR
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
     claim: str
     func: Callable[..., Any]
-    twins: str | None = None
+    twins: Any = None  # an axis name, or a callable variant -> the variants to compare with
     mode: str = "normal"
+    applies: Any = None  # (scenario, variant) -> None, or why not: asked before any request is made
 
     @property
     def doc(self) -> str:
@@ -84,8 +92,8 @@ class Check:
 _REGISTRY: dict[str, Check] = {}
 
 
-def check(name: str, *, claim: str, twins: str | None = None,
-          mode: str = "normal") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def check(name: str, *, claim: str, twins: Any = None, mode: str = "normal",
+          applies: Callable[..., str | None] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``func`` as check ``name``; a second registration of the name from elsewhere is refused."""
     if not claim.startswith("#"):
         raise ValueError(f"check {name!r}: claim must be a section anchor such as '#no-annotation', got {claim!r}")
@@ -94,13 +102,13 @@ def check(name: str, *, claim: str, twins: str | None = None,
         existing = _REGISTRY.get(name)
         if existing is not None and existing.func.__qualname__ != func.__qualname__:
             raise ValueError(f"check {name!r} is already registered by {existing.func.__module__}")
-        _REGISTRY[name] = Check(name, claim, func, twins, mode)
+        _REGISTRY[name] = Check(name, claim, func, twins, mode, applies)
         return func
     return register
 
 
 def registry() -> dict[str, Check]:
-    from . import stream, parity, openapi, cut, framing  # noqa: F401  (registered in this order, the order of columns)
+    from . import stream, parity, openapi, cut, framing, latency  # noqa: F401  (registered in this order, the order of columns)
     return dict(_REGISTRY)
 
 

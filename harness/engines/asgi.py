@@ -21,13 +21,15 @@ import concurrent.futures
 import gc
 import json
 import threading
+import time
 from typing import Any
 
 from ..quiesce import collect, gc_paused, settle
-from ..modes import CUT_AT, DISCONNECT_STYLES, NORMAL, Mode
+from ..latency import lag_monitor, ping_app, probe_loop
+from ..modes import CUT_AT, DISCONNECT_STYLES, LATENCY_STREAMS, NORMAL, SATURATION_STREAMS, Mode
 from ..routes import Route
 from ..trace import (AppException, AppReturned, BodyChunk, ClientDisconnected, DeadlineExceeded, GcDone, GcRequested,
-                     Recorder, ResourceClosed, ResponseStart, Trace)
+                     Recorder, ResourceClosed, ResponseStart, StreamSummary, Trace)
 from . import engine
 
 __all__ = ["AsgiEngine", "LoopThread", "CLOSE_WITHIN_S", "watch_closure"]
@@ -157,6 +159,10 @@ class AsgiEngine:
             return [Mode("disconnect", CUT_AT, style) for style in DISCONNECT_STYLES]
         if kind == "error":
             return [Mode("error", CUT_AT)]
+        if kind == "latency":
+            return [Mode("latency", LATENCY_STREAMS)]
+        if kind == "saturation":
+            return [Mode("saturation")]
         return []  # no server process to shut down in-process
 
     def call(self, app: Any, path: str, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> None:
@@ -194,7 +200,37 @@ class AsgiEngine:
         else:
             gc.collect(generation)
 
+    def _ping(self) -> None:
+        rec = Recorder()
+        self._loop.submit(_drive(ping_app, "/ping", rec, 5.0, self.spec_version, NORMAL)).result(10)
+
+    def _measure(self, route: Route, recorder: Recorder, deadline_s: float, streams: int) -> None:
+        """``streams`` requests at once on the loop, with the lag monitor in it and the probe outside."""
+        self.start()
+
+        async def group() -> None:
+            stop = asyncio.Event()
+            monitor = asyncio.create_task(lag_monitor(recorder, stop))
+
+            async def one(index: int) -> None:
+                rec, t0 = Recorder(), time.monotonic()
+                await _drive(route.app, route.path, rec, deadline_s, self.spec_version, NORMAL)
+                data = [e.data for e in rec.events if isinstance(e, BodyChunk) and e.data]
+                recorder.add(StreamSummary(recorder.now(), index, len(data), sum(map(len, data)),
+                                           time.monotonic() - t0, streams))
+            await asyncio.gather(*(one(i) for i in range(streams)))
+            stop.set()
+            await monitor
+
+        future = self._loop.submit(group())
+        probe_loop(recorder, self._ping, future.done)
+        future.result(deadline_s * 4)
+
     def perform(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> Trace:
+        if mode.name in ("latency", "saturation"):
+            for streams in ([mode.at] if mode.name == "latency" else SATURATION_STREAMS):
+                self._measure(route, recorder, deadline_s, streams)
+            return recorder.freeze(self.name, route.path, mode=mode.key)
         if mode.wants_closure_watch:
             with gc_paused():
                 self.call(route.app, route.path, recorder, deadline_s, mode)

@@ -31,11 +31,12 @@ from typing import Callable
 
 from ..control import ControlClient
 from ..errors import HarnessError
-from ..modes import CUT_AT, NORMAL, Mode
+from ..latency import probe_loop
+from ..modes import CUT_AT, LATENCY_STREAMS, NORMAL, SATURATION_STREAMS, Mode
 from ..routes import Route
 from ..serve import ENV, route_path
 from ..trace import (AppException, AppReturned, GcDone, GcRequested, Recorder, ResourceClosed, ServerExited,
-                     ServerSignalled, Trace, event_from_json)
+                     ServerSignalled, StreamSummary, Trace, event_from_json)
 from . import engine
 from . import wire
 
@@ -242,13 +243,46 @@ class ServerEngine:
 
     def modes(self, kind: str) -> list[Mode]:
         return {"normal": [NORMAL], "disconnect": [Mode("disconnect", CUT_AT, "close")],
-                "error": [Mode("error", CUT_AT)], "shutdown": [Mode("shutdown", CUT_AT)]}.get(kind, [])
+                "error": [Mode("error", CUT_AT)], "shutdown": [Mode("shutdown", CUT_AT)],
+                "latency": [Mode("latency", LATENCY_STREAMS)], "saturation": [Mode("saturation")]}.get(kind, [])
+
+    def _measure(self, route: Route, recorder: Recorder, deadline_s: float, streams: int) -> None:
+        """``streams`` requests at once (no lock-step pacing), the lag monitor in the server's loop,
+        the probe requesting /h/_ping from a harness thread meanwhile."""
+        port, path = self.server.port, route_path(route.scenario, route.variant, route.path)
+        wire.fetch_body(port, "/h/_ping", deadline_s)  # the app's loop is known from here on
+        self.control.call("lag-start")
+        done = threading.Event()
+
+        def one(index: int) -> None:
+            rec, t0, rid = Recorder(), time.monotonic(), uuid.uuid4().hex
+            wire.get(port, path, rec, deadline_s, headers=[("x-harness-request", rid), ("x-harness-lockstep", "off")])
+            data = [e.data for e in rec.events if type(e).__name__ == "BodyChunk" and e.data]
+            recorder.add(StreamSummary(recorder.now(), index, len(data), sum(map(len, data)),
+                                       time.monotonic() - t0, streams))
+        threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(streams)]
+        prober = threading.Thread(target=probe_loop, args=(recorder, lambda: wire.fetch_body(port, "/h/_ping", 5.0),
+                                                              done.is_set), daemon=True)
+        for t in threads:
+            t.start()
+        prober.start()
+        for t in threads:
+            t.join(deadline_s * 4)
+        done.set()
+        prober.join(10)
+        for event in (event_from_json(e) for e in self.control.call("lag-stop")["events"]):
+            recorder.add(event)
+        self.control.call("forget-all")
 
     # requests -------------------------------------------------------------------------------
     def perform(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> Trace:
         if mode.name == "shutdown":
             return self._shutdown_trace(route, deadline_s)
         self.start()
+        if mode.name in ("latency", "saturation"):
+            for streams in ([mode.at] if mode.name == "latency" else SATURATION_STREAMS):
+                self._measure(route, recorder, deadline_s, streams)
+            return recorder.freeze(self.name, route.path, mode=mode.key, transport="http/1.1", by_time=True)
         if mode.name == "error":
             return self._concurrent_trace(route, deadline_s, mode)
         return self._request(route.scenario, route.variant, route.path, recorder, deadline_s, mode)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TextIO
 
 from ..environment import RunInfo
 from ..outcomes import Outcome, Result
 
-__all__ = ["Progress", "render_matrix", "render_problems", "render_summary", "use_color"]
+__all__ = ["Progress", "render_matrix", "render_problems", "render_latency", "render_summary", "use_color"]
 
 _COLORS = {Outcome.PASS: "32", Outcome.FAIL: "31;1", Outcome.ERROR: "35;1", Outcome.NON_STRICT: "33",
            Outcome.UNSUPPORTED: "36", Outcome.NA: "2", Outcome.INFORMATIONAL: "34"}
@@ -88,6 +89,27 @@ def render_problems(results: list[Result], limit: int = 20) -> str:
     if len(problems) > limit:
         out.append(f"  ... and {len(problems) - limit} more (all of them are in results.json)")
     return "\n".join(out)
+
+
+_LAG = re.compile(r"loop lag p99 ([0-9.]+) ms")
+
+
+def render_latency(results: list[Result]) -> str:
+    """The figures an operator needs: loop lag of def streams vs the async control, per engine,
+    and the threadpool saturation tables."""
+    lines = []
+    for engine in dict.fromkeys(r.engine for r in results):
+        mine = [r for r in results if r.engine == engine and r.check == "loop-not-blocked"]
+        defs = [float(m.group(1)) for r in mine if r.axes.get("function") == "def" and (m := _LAG.search(r.detail))]
+        control = [float(m.group(1)) for r in mine if r.outcome is Outcome.INFORMATIONAL and (m := _LAG.search(r.detail))]
+        if defs or control:
+            lines.append(f"loop lag p99 [{engine}]: def streams max {max(defs, default=float('nan')):.1f} ms over "
+                         f"{len(defs)} variants; async blocking control {', '.join(f'{c:.1f}' for c in control)} ms")
+        for r in results:
+            if r.engine == engine and r.check == "threadpool-saturation" and r.outcome is Outcome.INFORMATIONAL:
+                lines.append(f"threadpool saturation [{engine}] ({r.variant}):")
+                lines += ["  " + row for row in r.detail.splitlines()]
+    return "\n".join(lines)
 
 
 def render_summary(info: RunInfo, results: list[Result], color: bool = False) -> str:

@@ -1,0 +1,95 @@
+"""The event loop while ``def`` generators block: the page's "files and async" section (C11, C12).
+
+Bounds are ratios against a negative control measured in the same run (the same blocking work in
+an ``async def`` generator, which blocks the loop): no absolute millisecond figure decides alone.
+"""
+
+from __future__ import annotations
+
+from ..latency import p99
+from ..variants import all_variants
+from ..trace import LagSample, ProbeSample, StreamSummary
+from . import CannotMeasure, Failure, Informational, check
+
+CONTROL_RATIO = 4  # a def variant's p99 must stay below a quarter of the blocking control's
+CONTROL_MIN = 0.5  # the control must show at least half the per-chunk block as lag, or nothing is seen
+SATURATION_VARIANT = "def-noann-bytes-for-plain"
+CONTROL_VARIANT = "async-noann-bytes-for-plain"  # one negative control per run and engine
+
+
+def _figures(trace) -> tuple[float, float]:
+    return p99([e.lag_s for e in trace.of(LagSample)]), p99([e.latency_s for e in trace.of(ProbeSample)])
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _control(variant):
+    """The negative control: the same blocking work in an ``async def`` route. Annotation, chunk type
+    and response class do not change where the work runs, so one control serves every variant."""
+    return [v for v in all_variants() if v.id == CONTROL_VARIANT]
+
+
+def _blocking(scenario, variant) -> str | None:
+    if not scenario.block_s:
+        return "measured on scenarios whose reads block (blocking-read)"
+    if variant.is_page:
+        return "measured on the generated variants"
+    if variant.axis["function"] == "async" and variant.id != CONTROL_VARIANT:
+        return f"the async negative control is {CONTROL_VARIANT}"
+    return None
+
+
+def _saturation_variant(scenario, variant) -> str | None:
+    if variant.id != SATURATION_VARIANT:
+        return f"measured once per engine, on {SATURATION_VARIANT}"
+    return _blocking(scenario, variant)
+
+
+@check("loop-not-blocked", claim="#files-and-async", mode="latency", twins=_control, applies=_blocking)
+def loop_not_blocked(trace, scenario, variant, twins):
+    """While K ``def`` streams block on every read, the loop's lag (p99) and a trivial request's
+    latency (p99) stay below a quarter of what the same work in ``async def`` causes in this run."""
+    lag, probe = _figures(trace)
+    streams = trace.of(StreamSummary)
+    if not streams or any(s.chunks != len(scenario.chunks) for s in streams):
+        raise Failure("Not every stream completed", expected=f"{len(scenario.chunks)} chunks per stream",
+                      seen=[s.chunks for s in streams])
+    if variant.axis["function"] == "async":
+        raise Informational(f"negative control (async def blocking on each read): loop lag p99 {_ms(lag)}, "
+                            f"probe p99 {_ms(probe)} with {_ms(scenario.block_s)} blocking per chunk: "
+                            "blocking reads in async def block the loop, as the page warns")
+    (control_variant, control), = twins
+    if control is None:
+        raise CannotMeasure(f"no control: {control_variant.id} could not run")
+    c_lag, c_probe = _figures(control)
+    if not c_lag >= CONTROL_MIN * scenario.block_s:
+        raise CannotMeasure(f"the negative control {control_variant.id} shows a lag p99 of {_ms(c_lag)}, "
+                            f"less than half of the {_ms(scenario.block_s)} block: this run cannot see blocking")
+    bound_lag, bound_probe = c_lag / CONTROL_RATIO, c_probe / CONTROL_RATIO
+    figures = (f"loop lag p99 {_ms(lag)} (bound {_ms(bound_lag)}), probe p99 {_ms(probe)} (bound {_ms(bound_probe)}); "
+               f"control {control_variant.id}: lag p99 {_ms(c_lag)}, probe p99 {_ms(c_probe)}")
+    if lag > bound_lag or probe > bound_probe:
+        raise Failure("The event loop was blocked while def streams ran",
+                      expected=f"below 1/{CONTROL_RATIO} of the async control", seen=figures)
+    return figures
+
+
+@check("threadpool-saturation", claim="#files-and-async", mode="saturation", applies=_saturation_variant)
+def threadpool_saturation(trace, scenario, variant):
+    """Informational: 1, 8, 40 (anyio's default thread limit) and 64 concurrent ``def`` streams: probe
+    latency, per-stream throughput, and whether streams starve each other. For sizing a deployment."""
+    rows = ["streams | probe p99 | stream time min / max | throughput per stream | starved"]
+    for group in sorted({s.group for s in trace.of(StreamSummary)}):
+        mine = [s for s in trace.of(StreamSummary) if s.group == group]
+        start = min(s.t - s.duration_s for s in mine)
+        end = max(s.t for s in mine)
+        probes = [e.latency_s for e in trace.of(ProbeSample) if start <= e.t <= end]
+        times = [s.duration_s for s in mine]
+        ideal = len(scenario.chunks) * scenario.block_s
+        starved = sum(t > 2 * ideal for t in times)
+        rows.append(f"{group:>7} | {_ms(p99(probes)):>9} | {_ms(min(times))} / {_ms(max(times))} | "
+                    f"{sum(s.size for s in mine) / len(mine) / max(times) / 1024:.1f} KiB/s | "
+                    f"{starved} of {group} took over 2x the {_ms(ideal)} of their reads")
+    raise Informational("\n".join(rows))
