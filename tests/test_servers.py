@@ -11,10 +11,8 @@ import time
 
 import pytest
 
-from harness.engines import get_engine
 from harness.engines.servers import SERVERS, live_servers
 from harness.outcomes import Outcome
-from harness.routes import build_route
 
 from . import mutants
 from .helpers import judge

@@ -141,4 +141,4 @@ def closure_on_shutdown(trace, scenario, variant):
 
 
 __all__ = ["closure_on_disconnect", "generator_stops_on_disconnect", "closure_on_error", "closure_on_shutdown",
-           "MAX_STEPS_AFTER_DISCONNECT", "ResourceClosed"]
+           "MAX_STEPS_AFTER_DISCONNECT"]

@@ -7,7 +7,7 @@ ended, and the OpenAPI operation. The page promises these axes change nothing th
 from __future__ import annotations
 
 from ..trace import Trace
-from . import Failure, NotApplicable, check, first_difference, show
+from . import Failure, NotApplicable, check, first_difference
 
 
 # Headers a server stamps per request: twins differ in them by the clock, not by the variant.
@@ -70,4 +70,4 @@ def yield_from_parity(trace, scenario, variant, twins):
     return _compare(trace, variant, twins, "loop")
 
 
-__all__ = ["annotation_neutral", "sync_async_parity", "yield_from_parity", "signature", "show"]
+__all__ = ["annotation_neutral", "sync_async_parity", "yield_from_parity", "signature"]

@@ -158,5 +158,4 @@ def closure_on_completion(trace, scenario, variant):
     return f"{closed[0].resource} closed {(returned[0].t - closed[0].t) * 1000:.2f} ms before the response completed"
 
 
-__all__ = ["chunk_order", "content_type", "no_json_coercion", "incremental_delivery", "closure_on_completion",
-           "show"]
+__all__ = ["chunk_order", "content_type", "no_json_coercion", "incremental_delivery", "closure_on_completion"]
