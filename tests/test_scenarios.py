@@ -60,6 +60,7 @@ def test_missing_scenarios_folder_is_a_usage_error(tmp_path):
         load_scenarios([tmp_path / "missing"])
 
 
+@pytest.mark.needs_feature
 def test_a_text_file_like_scenario_streams_its_lines_for_str_and_bytes_variants(tmp_path):
     from harness.checks import get_checks
     from harness.engines import get_engine
