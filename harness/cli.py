@@ -37,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-details", type=int, default=20, metavar="N",
                      help="print the details of at most N problems (default: 20)")
 
+    new = sub.add_parser("new-scenario", help="write a commented starting file for a new scenario")
+    new.add_argument("name", help="the scenario's name, lower-case kebab-case (my-payload)")
+    new.add_argument("--dir", type=Path, default=Path("scenarios"), metavar="DIR",
+                     help="where to write it (default: scenarios)")
+
     lst = sub.add_parser("list", help="list scenarios, checks, axes and engines")
     lst.add_argument("what", nargs="?", choices=["scenarios", "checks", "axes", "variants", "engines"],
                      default=None)
@@ -121,6 +126,48 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+SCAFFOLD = '''"""{name}: say in one sentence what this payload is and which promise of the page it stresses."""
+
+from harness import scenario
+
+{ident} = scenario(
+    "{name}",
+    description="What a reader of the matrix should know about this payload.",
+    # The chunks, in order: all str or all bytes (the page allows no other type). Every variant
+    # yields them; str ones are sent UTF-8 encoded, and a bytes-only payload makes the str axis n/a.
+    chunks=[b"first chunk\\n", b"second chunk\\n", b"third chunk\\n"],
+    # How the route gets them, inside its `with` block: "list" (an object iterated chunk by chunk)
+    # or "file-like" (an in-memory file iterated line by line: then the chunks must be its lines).
+    source="list",
+    # The media_type of the StreamingResponse subclass the `subclass` variants use.
+    media_type="application/octet-stream",
+    # Optional: block_s=0.02 makes every read block (a blocking file read), for the latency checks;
+    # checks=["chunk-order"] restricts the scenario to some checks; deadline_s bounds each request.
+)
+'''
+
+
+def _new_scenario(args: argparse.Namespace) -> int:
+    import re
+
+    if not re.match(r"^[a-z0-9][a-z0-9-]*$", args.name):
+        raise UsageError(f"new-scenario {args.name!r}: expected a lower-case kebab-case name such as 'my-payload'")
+    path = args.dir / f"{args.name.replace('-', '_')}.py"
+    if path.exists():
+        raise UsageError(f"{path} already exists: choose another name or edit that file")
+    from .scenarios import load_scenarios
+
+    if args.dir.is_dir() and args.name in load_scenarios([args.dir]).scenarios:
+        raise UsageError(f"a scenario named {args.name!r} already exists in {args.dir}")
+    args.dir.mkdir(parents=True, exist_ok=True)
+    from .reports import atomic_write
+
+    atomic_write(path, SCAFFOLD.format(name=args.name, ident=args.name.replace("-", "_")).encode())
+    print(f"wrote {path}\nrun it:  stream-harness run --scenario {args.name}"
+          + ("" if args.dir == Path("scenarios") else f" --scenarios-dir {args.dir}"))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--debug"):
@@ -129,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(1, "run")
     args = build_parser().parse_args(argv)
     try:
+        if args.command == "new-scenario":
+            return _new_scenario(args)
         return _list(args) if args.command == "list" else _run(args)
     except UsageError as exc:
         print(f"stream-harness: error: {exc}", file=sys.stderr)

@@ -94,9 +94,7 @@ def scenario(name: str, *, chunks: Sequence[str] | Sequence[bytes], description:
         raise _fail(file, line, "name", "a lower-case kebab-case string such as 'my-payload'", name)
     if isinstance(chunks, (str, bytes)) or not isinstance(chunks, Sequence):
         raise _fail(file, line, "chunks", "a list of str or a list of bytes", type(chunks).__name__)
-    if not chunks:
-        raise _fail(file, line, "chunks", "at least one chunk")
-    kinds = {type(c) for c in chunks}
+    kinds = {type(c) for c in chunks} or {bytes}  # no chunk at all is a valid, empty stream
     if not kinds <= {str, bytes} or len(kinds) != 1:
         bad = next((c for c in chunks if not isinstance(c, (str, bytes))), None)
         what = f"an element of type {type(bad).__name__}" if bad is not None else "a mix of str and bytes"

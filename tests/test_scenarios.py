@@ -15,7 +15,6 @@ def test_builtin_scenarios_load():
 
 @pytest.mark.parametrize("kwargs, field, words", [
     (dict(name="Bad Name", chunks=["a"]), "name", "kebab-case"),
-    (dict(name="x", chunks=[]), "chunks", "at least one chunk"),
     (dict(name="x", chunks="abc"), "chunks", "a list of str or a list of bytes"),
     (dict(name="x", chunks=[{"a": 1}]), "chunks", "element of type dict"),
     (dict(name="x", chunks=[1, 2]), "chunks", "element of type int"),

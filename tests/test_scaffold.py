@@ -1,0 +1,27 @@
+"""A newcomer's path, end to end: scaffold a scenario, run it, read a result."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.cli import main
+from harness.environment import versions
+
+pytestmark = pytest.mark.needs_feature
+
+
+def test_new_scenario_scaffold_runs_end_to_end(tmp_path, capsys):
+    folder = tmp_path / "scenarios"
+    assert main(["new-scenario", "my-payload", "--dir", str(folder)]) == 0
+    assert (folder / "my_payload.py").exists()
+    assert main(["run", "--scenarios-dir", str(folder), "--scenario", "my-payload",
+                 "--output-dir", str(tmp_path / "out")]) == 0
+    results = json.loads((tmp_path / "out" / versions()["fastapi"] / "results.json").read_text())["results"]
+    assert {r["scenario"] for r in results} == {"my-payload"}
+    assert any(r["check"] == "chunk-order" and r["outcome"] == "pass" for r in results)
+    capsys.readouterr()
+    assert main(["new-scenario", "my-payload", "--dir", str(folder)]) == 2  # never overwrites
+    assert "already exists" in capsys.readouterr().err
+    assert main(["new-scenario", "Bad Name", "--dir", str(folder)]) == 2
