@@ -45,9 +45,9 @@ __all__ = ["ServerSpec", "ServerEngine", "ServerProcess", "SERVERS", "live_serve
 START_DEADLINE_S = 30.0
 GRACEFUL_S = 2.0  # the graceful-shutdown deadline every server is configured with
 STOP_GRACE_S = 3.0  # beyond it, SIGKILL
-APP_FINISH_S = 2.0
-BROKEN_END_S = 1.0
-BATCH_THREADS = 16  # after the producer failed, the server has this long to end or close the response  # how long the app may take to return after the response ended or the client left
+APP_FINISH_S = 2.0  # how long the app may take to return after the response ended or the client left
+BROKEN_END_S = 1.0  # after the producer failed, the server has this long to end or close the response
+BATCH_THREADS = 64  # error requests at once: a server leaving broken responses open costs ceil(n/64) x 1 s
 
 _LIVE: set["ServerProcess"] = set()
 _LIVE_LOCK = threading.Lock()
