@@ -159,6 +159,7 @@ class ServerSignalled(TraceEvent):
 class ServerExited(TraceEvent):
     returncode: int | None  # None: still running at the deadline
     waited_s: float
+    log_tail: str = ""  # the server's last log lines, as evidence of what it did
 
 
 def event_to_json(event: TraceEvent) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..trace import (AppException, AppReturned, ClientDisconnected, ConnectionClosed, DeadlineExceeded, GcDone,
                      GcRequested, GeneratorStep,
                      ResourceClosed, ServerExited, ServerSignalled, lifecycle_violations)
-from . import Failure, NonStrict, NotApplicable, check
+from . import Failure, NonStrict, NotApplicable, check, show
 
 CLOSE_WITHIN_S = 1.0  # the promise is closure; a second is generous for "without help"
 
@@ -131,8 +131,14 @@ def closure_on_shutdown(trace, scenario, variant):
         raise NotApplicable(f"the generator had produced all {len(scenario.chunks)} chunks before SIGTERM (they "
                             "sat in buffers): no stream was cut; a longer scenario can tell")
     # the server may hold streams for its graceful-shutdown deadline before it cancels them
-    verdict = _closure(trace, signals[0], "SIGTERM", signals[0].graceful_s + CLOSE_WITHIN_S)
     exits = trace.of(ServerExited)
+    try:
+        verdict = _closure(trace, signals[0], "SIGTERM", signals[0].graceful_s + CLOSE_WITHIN_S)
+    except Failure as failure:
+        if exits and exits[0].log_tail.strip():  # what the server said as it stopped
+            failure.detail = (failure.detail + "; " if failure.detail else "") + \
+                f"the server's last log lines: {show(exits[0].log_tail.strip(), 300)}"
+        raise
     if not exits or exits[0].returncode is None:
         waited = f"{exits[0].waited_s:.1f} s" if exits else "?"
         raise Failure("The server did not exit within its graceful-shutdown deadline",

@@ -382,9 +382,10 @@ class ServerEngine:
             code = server.wait(GRACEFUL_S + STOP_GRACE_S)
             waited = time.monotonic() - t_sig
             final = _read_final_report(events_dir)
+            tail = server.log_tail(3)
             for s in streams:
                 s.finish(final.get(s.rid))
-                s.recorder.add(ServerExited(time.monotonic(), code, waited))
+                s.recorder.add(ServerExited(time.monotonic(), code, waited, tail))
                 traces[(s.scenario, s.variant)] = s.recorder.freeze(
                     self.name, s.path, notes=(f"{self.name} shutdown batch of {len(streams)} streams",
                                               "app-side events from the server's lifespan-shutdown report" if final
