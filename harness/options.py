@@ -11,7 +11,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["add_options", "Selection", "OPTION_NAMES"]
+__all__ = ["add_options", "Selection"]
+
+
+def _positive(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
 
 
 def _csv(values: list[str] | None) -> list[str]:
@@ -34,10 +46,9 @@ _OPTIONS: dict[str, dict[str, Any]] = {
                           help="load scenarios from this folder instead of the built-in ones (repeatable)"),
     "no-page": dict(action="store_true", default=False,
                     help="leave out the page's 13 reference routes"),
-    "deadline": dict(type=float, default=None, metavar="SECONDS",
+    "deadline": dict(type=_positive, default=None, metavar="SECONDS",
                      help="deadline of every request (default: the scenario's, 10 s)"),
 }
-OPTION_NAMES = tuple(_OPTIONS)
 
 
 def add_options(addoption: Callable[..., Any], prefix: str = "") -> None:

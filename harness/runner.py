@@ -51,6 +51,10 @@ class BuildFailed(Exception):
     """The route could not even be declared on the installed FastAPI."""
 
 
+class EngineFailed(BuildFailed):
+    """The engine broke while performing the request: an ``error`` of the run, never a verdict."""
+
+
 def _observed(got: Trace | BuildFailed) -> str:
     """One line on what a request did, for the detail of an ``unsupported`` result."""
     if isinstance(got, BuildFailed):
@@ -95,7 +99,11 @@ class Runner:
         except Exception as exc:  # the installed FastAPI refused to declare this variant
             return BuildFailed(f"the route could not be declared: {type(exc).__name__}: {exc}")
         route = dataclasses.replace(route, scenario=scenario.name, variant=variant.id)
-        return self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s, mode)
+        try:
+            return self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s, mode)
+        except Exception as exc:  # a dead server, a broken side channel: reported, the run goes on
+            return EngineFailed(f"the {self.engine.name} engine failed during a {mode.name} request: "
+                                f"{type(exc).__name__}: {exc}")
 
     def _twins(self, scenario: Scenario, variant: Variant, check: Check) -> list[tuple[Variant, Trace | None]]:
         """The variants ``check`` compares with (an axis's twins, or what its callable names), traced
@@ -108,6 +116,8 @@ class Runner:
                 twins.append((twin, None))
                 continue
             got = self.trace(scenario, twin, mode)
+            if isinstance(got, EngineFailed):
+                raise got
             if isinstance(got, BuildFailed):  # a twin that cannot be declared differs observably
                 got = Trace(self.engine.name, "", (AppException(0.0, "BuildFailed", str(got)),), 0.0)
             twins.append((twin, got))
@@ -152,6 +162,8 @@ class Runner:
             return Outcome.PASS, note or ""
         except Verdict as verdict:
             return verdict.outcome, str(verdict)
+        except EngineFailed as exc:  # a twin's request broke the engine
+            return Outcome.ERROR, str(exc)
         except Exception as exc:  # the check itself broke: an error, never a crash of the run
             tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
             return Outcome.ERROR, f"check {check.name!r} raised {tb}"

@@ -166,9 +166,9 @@ class ProbeApp:
         for rid, probe in self.registry.items():
             probe.recorder.add(GcRequested(probe.recorder.now()))
         gc.collect()
+        await settle(wait_for=self._request_tasks())  # a collected async generator closes in its aclose()
         for rid, probe in self.registry.items():
             probe.recorder.add(GcDone(probe.recorder.now()))
-        await settle(wait_for=self._request_tasks())
         report = {rid: [event_to_json(e) for e in probe.recorder.events] for rid, probe in self.registry.items()}
         path = os.path.join(folder, f"final-{os.getpid()}.json")
         with open(path + ".tmp", "w") as fh:

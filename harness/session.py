@@ -55,6 +55,12 @@ def open_session(selection: Selection) -> Session:
     scenario_set = load_scenarios(selection.scenarios_dirs or None)
     scenarios = scenario_set.select(selection.scenarios)
     checks = get_checks(selection.checks)
+    known = {c.name for c in get_checks(None)}
+    for sc in scenarios:
+        unknown = [c for c in sc.checks if c not in known]
+        if unknown:
+            raise UsageError(f"{sc.file}:{sc.line}: scenario field 'checks': unknown check "
+                             f"{', '.join(map(repr, unknown))}; checks are: {', '.join(sorted(known))}")
     vfilter = VariantFilter(selection.variants)
     engines, skipped = [], {}
     for name in resolve_engines(selection.engines):

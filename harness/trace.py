@@ -299,15 +299,15 @@ class Recorder:
 
     events: list[TraceEvent] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
-    delivered: int = 0  # body messages with more_body true seen by the client so far
+    delivered: int = 0  # non-empty body messages with more_body true seen by the client so far
     gone: bool = False  # the client left: nobody will receive more, so nobody waits for it
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     def add(self, event: TraceEvent) -> None:
         with self._cond:
             self.events.append(event)
-            if isinstance(event, BodyChunk) and event.more_body:
-                self.delivered += 1
+            if isinstance(event, BodyChunk) and event.more_body and event.data:
+                self.delivered += 1  # non-empty only: lock-step's `need` never counts empty chunks
             self._cond.notify_all()
 
     def now(self) -> float:
@@ -335,11 +335,6 @@ class Recorder:
     def of_kind(self, kind: type) -> list:
         with self._cond:
             return [e for e in self.events if isinstance(e, kind)]
-
-    def wait_for_event(self, kind: type, timeout: float) -> bool:
-        """Block until an event of ``kind`` is recorded (woken by ``add``, not by polling)."""
-        with self._cond:
-            return self._cond.wait_for(lambda: any(isinstance(e, kind) for e in self.events), timeout)
 
     def freeze(self, engine: str, path: str, openapi_operation: dict | None = None,
                notes: Iterable[str] = (), mode: str = "normal", transport: str = "asgi",

@@ -316,3 +316,22 @@ def async_runs_as_def(scenario, variant, open_source):
     negative control then blocks nothing, and the latency check must say it cannot measure."""
     return build_route(scenario, variant.replace(function="def") if variant.axis["loop"] == "for" else variant,
                        open_source)
+
+
+class ReadsOneAhead(StreamingResponse):
+    """A framework that fetches chunk k+1 before it sends chunk k (a one-chunk read-ahead)."""
+
+    async def stream_response(self, send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        iterator = self.body_iterator.__aiter__()
+        pending = None
+        async for chunk in iterator:
+            if pending is not None:
+                await send({"type": "http.response.body", "body": pending, "more_body": True})
+            pending = _encode(chunk, self.charset)
+        if pending is not None:
+            await send({"type": "http.response.body", "body": pending, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+reads_one_ahead = partial(build_route, response_base=ReadsOneAhead)

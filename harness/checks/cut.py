@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..trace import (AppException, AppReturned, ClientDisconnected, ConnectionClosed, DeadlineExceeded, GcDone,
                      GcRequested, GeneratorStep,
                      ResourceClosed, ServerExited, ServerSignalled, lifecycle_violations)
+from ..modes import CUT_AT
 from . import Failure, NonStrict, NotApplicable, check, show
 
 CLOSE_WITHIN_S = 1.0  # the promise is closure; a second is generous for "without help"
@@ -53,7 +54,14 @@ def _closure(trace, cut, what: str, within_s: float = CLOSE_WITHIN_S) -> str:
     raise Failure(f"The resource was never closed after {what}", expected=f"{opened[0].resource} closed", seen=seen)
 
 
+def _cuttable(scenario, needed: int) -> None:
+    if sum(1 for c in scenario.chunks if c) < needed:
+        raise NotApplicable(f"the payload has fewer than {needed} non-empty chunks: it cannot be cut after "
+                            f"{CUT_AT} of them")
+
+
 def _disconnect(trace, scenario):
+    _cuttable(scenario, CUT_AT)
     cuts = trace.of(ClientDisconnected)
     if not cuts:
         raise Failure("The client never got to disconnect mid-stream",
@@ -98,6 +106,7 @@ def generator_stops_on_disconnect(trace, scenario, variant):
 def closure_on_error(trace, scenario, variant):
     """The producer raises after a few chunks: the resource is closed, and the response is visibly
     broken (no final message / no terminating chunk), so a truncated body never passes as complete."""
+    _cuttable(scenario, CUT_AT + 1)
     failures = trace.of(AppException) + trace.of(ConnectionClosed)
     cut = failures[0] if failures else None
     verdict = None
@@ -112,7 +121,7 @@ def closure_on_error(trace, scenario, variant):
     how = problems[-1]
     if trace.of(DeadlineExceeded):
         how += f"; the server left the connection open ({trace.failure_cause})"
-    return f"{verdict}; the client saw a broken response ({how})"
+    return f"{verdict + '; ' if verdict else ''}the client saw a broken response ({how})"
 
 
 @check("closure-on-shutdown", claim="#simulate-a-file", mode="shutdown")

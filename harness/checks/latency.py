@@ -6,6 +6,8 @@ an ``async def`` generator, which blocks the loop): no absolute millisecond figu
 
 from __future__ import annotations
 
+import math
+
 from ..latency import p99
 from ..variants import all_variants
 from ..trace import LagSample, ProbeSample, StreamSummary
@@ -52,6 +54,8 @@ def loop_not_blocked(trace, scenario, variant, twins):
     """While K ``def`` streams block on every read, the loop's lag (p99) and a trivial request's
     latency (p99) stay below a quarter of what the same work in ``async def`` causes in this run."""
     lag, probe = _figures(trace)
+    if math.isnan(lag) or math.isnan(probe):
+        raise CannotMeasure(f"no {'loop-lag' if math.isnan(lag) else 'probe'} samples were recorded")
     streams = trace.of(StreamSummary)
     if not streams or any(s.chunks != len(scenario.chunks) for s in streams):
         raise Failure("Not every stream completed", expected=f"{len(scenario.chunks)} chunks per stream",

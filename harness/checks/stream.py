@@ -147,7 +147,8 @@ def closure_on_completion(trace, scenario, variant):
                       detail=trace.failure_cause or "")
     returned = trace.of(AppReturned)
     if not returned:
-        raise Failure("The response did not complete", expected="the app returns", seen=trace.failure_cause)
+        raise Failure("The response did not complete", expected="the app returns",
+                      seen=trace.failure_cause or "the app's call had not returned when the harness stopped waiting")
     if not closed:
         raise Failure("The resource was still open when the response completed",
                       expected=f"{opened[0].resource} closed", seen="still open (no close, and no GC was asked)")

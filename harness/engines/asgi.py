@@ -32,10 +32,10 @@ from ..trace import (AppException, AppReturned, BodyChunk, ClientDisconnected, D
                      Recorder, ResourceClosed, ResponseStart, StreamSummary, Trace)
 from . import engine
 
-__all__ = ["AsgiEngine", "LoopThread", "CLOSE_WITHIN_S", "watch_closure"]
+__all__ = ["AsgiEngine", "LoopThread", "watch_closure"]
 
 BACKSTOP_GRACE_S = 2.0
-CLOSE_WITHIN_S = 1.0  # how long a resource may take to close after a disconnect, without help
+SETTLE_TIMEOUT_S = 1.0  # how long the loop may take to settle after a cut stream
 
 
 class LoopThread:
@@ -107,7 +107,7 @@ async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spe
         await asyncio.wait_for(app(_scope(path, spec_version), receive, send), deadline_s)
     except asyncio.TimeoutError:
         recorder.add(DeadlineExceeded(recorder.now(), deadline_s))
-    except Exception as exc:  # the app under test raised: recorded, judged by the checks
+    except (Exception, asyncio.CancelledError) as exc:  # the app under test raised: recorded, judged
         recorder.add(AppException(recorder.now(), type(exc).__name__, str(exc)))
     else:
         recorder.add(AppReturned(recorder.now()))
@@ -136,7 +136,6 @@ class AsgiEngine:
     """In-process, on a long-lived loop; ASGI spec 2.3 unless a mode asks for the 2.4 disconnect style."""
 
     name = "asgi"
-    supports_shutdown = False
 
     def __init__(self, spec_version: str = "2.3") -> None:
         self.spec_version = spec_version
@@ -172,6 +171,8 @@ class AsgiEngine:
         future = self._loop.submit(_drive(app, path, recorder, deadline_s, spec, mode))
         try:
             future.result(deadline_s + BACKSTOP_GRACE_S)
+        except concurrent.futures.CancelledError:
+            recorder.add(AppException(recorder.now(), "CancelledError", "the request's task was cancelled"))
         except concurrent.futures.TimeoutError:  # the app blocked the loop itself: abandon that loop
             recorder.add(DeadlineExceeded(recorder.now(), deadline_s))
             self._loop, stuck = None, self._loop
@@ -190,7 +191,7 @@ class AsgiEngine:
     def _settle(self) -> None:
         if self._loop is not None:
             try:
-                self._loop.submit(settle()).result(CLOSE_WITHIN_S)
+                self._loop.submit(settle()).result(SETTLE_TIMEOUT_S)
             except concurrent.futures.TimeoutError:
                 pass  # a loop that will not settle: whatever is open now stays open in the trace
 

@@ -202,6 +202,11 @@ class ServerProcess:
         with _LIVE_LOCK:
             _LIVE.discard(self)
         self.log.close()
+        if os.environ.get("STREAM_HARNESS_KEEP_LOGS") != "1":
+            try:
+                os.unlink(self.log.name)
+            except OSError:
+                pass
 
 
 class ServerEngine:
@@ -217,6 +222,7 @@ class ServerEngine:
         self.server: ServerProcess | None = None
         self.control: ControlClient | None = None
         self.unavailable = self.spec.missing()
+        self._start_error = ""
         self._shutdown_traces: dict[tuple[str, str], Trace] = {}
         self._batched: dict[tuple[str, str, str], Trace] = {}
         self._prepared: list[tuple] = []
@@ -226,7 +232,13 @@ class ServerEngine:
         if self.unavailable:
             raise HarnessError(f"engine {self.name!r} is not available: {self.unavailable}")
         if self.server is None:
-            self.server = ServerProcess(self.spec, self.config).start()
+            if self._start_error:
+                raise HarnessError(self._start_error)
+            try:
+                self.server = ServerProcess(self.spec, self.config).start()
+            except HarnessError as exc:  # remembered: every later request fails at once, not after 30 s
+                self._start_error = str(exc)
+                raise
             self.control = ControlClient(self.server.control_port)
 
     def stop(self) -> None:
@@ -251,7 +263,9 @@ class ServerEngine:
         the probe requesting /h/_ping from a harness thread meanwhile."""
         port, path = self.server.port, route_path(route.scenario, route.variant, route.path)
         wire.fetch_body(port, "/h/_ping", deadline_s)  # the app's loop is known from here on
-        self.control.call("lag-start")
+        started = self.control.call("lag-start")
+        if "error" in started:
+            raise HarnessError(f"{self.name}: the loop-lag monitor could not start: {started['error']}")
         done = threading.Event()
 
         def one(index: int) -> None:
