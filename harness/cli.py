@@ -148,14 +148,13 @@ from harness import scenario
 
 
 def _new_scenario(args: argparse.Namespace) -> int:
-    import re
+    from .scenarios import NAME_PATTERN, load_scenarios
 
-    if not re.match(r"^[a-z0-9][a-z0-9-]*$", args.name):
+    if not NAME_PATTERN.match(args.name):
         raise UsageError(f"new-scenario {args.name!r}: expected a lower-case kebab-case name such as 'my-payload'")
     path = args.dir / f"{args.name.replace('-', '_')}.py"
     if path.exists():
         raise UsageError(f"{path} already exists: choose another name or edit that file")
-    from .scenarios import load_scenarios
 
     if args.dir.is_dir() and args.name in load_scenarios([args.dir]).scenarios:
         raise UsageError(f"a scenario named {args.name!r} already exists in {args.dir}")

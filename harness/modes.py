@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Mode", "NORMAL", "DISCONNECT_STYLES", "CUT_AT"]
+__all__ = ["Mode", "NORMAL", "DISCONNECT_STYLES", "CUT_AT", "modes_for"]
 
 CUT_AT = 2  # the client reads this many non-empty chunks before it disconnects / the producer raises
 # In-process, the two ways ASGI tells an app the client left: `http.disconnect` from receive()
@@ -30,6 +30,15 @@ class Mode:
         return "-".join(str(p) for p in (self.name, self.at, self.style) if p not in ("", 0))
 
     @property
+    def stream_counts(self) -> tuple[int, ...]:
+        """For the measuring modes: how many streams run at once, one group per entry."""
+        if self.name == "latency":
+            return (self.at,)
+        if self.name == "saturation":
+            return SATURATION_STREAMS
+        return ()
+
+    @property
     def wants_closure_watch(self) -> bool:
         """Modes after which the engine watches the resource close (and asks for a GC if needed)."""
         return self.name in ("disconnect", "error", "shutdown")
@@ -38,3 +47,16 @@ class Mode:
 NORMAL = Mode()
 LATENCY_STREAMS = 4  # K concurrent streams for loop-not-blocked
 SATURATION_STREAMS = (1, 8, 40, 64)  # 40 is anyio's default thread limit
+
+
+def modes_for(kind: str, disconnect_styles: tuple[str, ...], shutdown: bool) -> list[Mode]:
+    """How an engine performs a kind of request: one Mode per way (empty: n/a on that engine)."""
+    table = {
+        "normal": [NORMAL],
+        "disconnect": [Mode("disconnect", CUT_AT, style) for style in disconnect_styles],
+        "error": [Mode("error", CUT_AT)],
+        "shutdown": [Mode("shutdown", CUT_AT)] if shutdown else [],
+        "latency": [Mode("latency", LATENCY_STREAMS)],
+        "saturation": [Mode("saturation")],
+    }
+    return table.get(kind, [])

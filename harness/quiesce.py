@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from typing import Callable
 
-__all__ = ["settle", "collect", "gc_paused"]
+from .trace import GcDone, GcRequested
+
+__all__ = ["settle", "collect", "gc_paused", "watch_closure"]
 
 
 async def settle(max_rounds: int = 200, wait_for: "list[asyncio.Task] | None" = None,
@@ -47,6 +50,24 @@ async def collect(generation: int = 2) -> int:
     holding no half-finished handle that could keep the request's objects reachable, as it may be
     at an arbitrary moment seen from another thread."""
     return gc.collect(generation)
+
+
+def watch_closure(recorder, settle_loop: Callable[[], None], collect_gc: Callable[[int], None],
+                  closed: Callable[[], bool]) -> None:
+    """After a cut stream: settle; if the resource is still open, ask for a GC (youngest generation
+    first, then full) and settle again. ``GcRequested``/``GcDone`` in the trace bracket the help, so a
+    check can tell a close the GC caused from one that came without it. Engines supply how to settle,
+    collect and look, in-process or through the side channel."""
+    settle_loop()
+    if closed():
+        return
+    recorder.add(GcRequested(recorder.now()))
+    for generation in (0, 2):
+        collect_gc(generation)
+        settle_loop()
+        if generation == 0 and closed():
+            break
+    recorder.add(GcDone(recorder.now()))
 
 
 class gc_paused:

@@ -93,7 +93,7 @@ class Runner:
     def _perform(self, scenario: Scenario, variant: Variant, mode: Mode) -> Trace | BuildFailed:
         recorder = Recorder()
         gate = LockStep(recorder, self.lockstep_wait_s, raise_at=mode.at if mode.name == "error" else None,
-                        enforce=mode.name not in ("latency", "saturation"))  # several streams share it
+                        enforce=not mode.stream_counts)  # several streams share it
         try:
             route = self.builder(scenario, variant, lambda chunk_type: scenario.open(chunk_type, recorder, gate))
         except Exception as exc:  # the installed FastAPI refused to declare this variant

@@ -25,7 +25,7 @@ from .variants import Variant
 
 __all__ = ["Scenario", "scenario", "LoadError", "ScenarioSet", "load_scenarios", "builtin_dir"]
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PAGE_SAMPLES = ("story", "png")
 
 
@@ -90,7 +90,7 @@ def scenario(name: str, *, chunks: Sequence[str] | Sequence[bytes], description:
     """Declare a scenario; every field is checked here so a mistake is named where it was made."""
     caller = inspect.stack()[1]
     file, line = caller.filename, caller.lineno
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise _fail(file, line, "name", "a lower-case kebab-case string such as 'my-payload'", name)
     if isinstance(chunks, (str, bytes)) or not isinstance(chunks, Sequence):
         raise _fail(file, line, "chunks", "a list of str or a list of bytes", type(chunks).__name__)

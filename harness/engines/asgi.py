@@ -24,15 +24,15 @@ import threading
 import time
 from typing import Any
 
-from ..quiesce import collect, gc_paused, settle
+from ..quiesce import collect, gc_paused, settle, watch_closure
 from ..latency import lag_monitor, ping_app, probe_loop
-from ..modes import CUT_AT, DISCONNECT_STYLES, LATENCY_STREAMS, NORMAL, SATURATION_STREAMS, Mode
+from ..modes import DISCONNECT_STYLES, NORMAL, Mode, modes_for
 from ..routes import Route
-from ..trace import (AppException, AppReturned, BodyChunk, ClientDisconnected, DeadlineExceeded, GcDone, GcRequested,
+from ..trace import (AppException, AppReturned, BodyChunk, ClientDisconnected, DeadlineExceeded,
                      Recorder, ResourceClosed, ResponseStart, StreamSummary, Trace)
 from . import engine
 
-__all__ = ["AsgiEngine", "LoopThread", "watch_closure"]
+__all__ = ["AsgiEngine", "LoopThread"]
 
 BACKSTOP_GRACE_S = 2.0
 SETTLE_TIMEOUT_S = 1.0  # how long the loop may take to settle after a cut stream
@@ -113,24 +113,6 @@ async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spe
         recorder.add(AppReturned(recorder.now()))
 
 
-def watch_closure(recorder: Recorder, settle_loop, request_gc) -> None:
-    """After a cut stream: settle; if the resource is still open, ask for a GC and settle again.
-
-    The cyclic GC is paused meanwhile (see ``quiesce.py``), so "closed without help" can only mean
-    closed by the framework, never by a collection that happened to run.
-    """
-    settle_loop()
-    if recorder.of_kind(ResourceClosed):
-        return
-    recorder.add(GcRequested(recorder.now()))
-    for generation in (0, 2):  # see quiesce.py: the youngest generation first, it is enough mostly
-        request_gc(generation)
-        settle_loop()
-        if generation == 0 and recorder.of_kind(ResourceClosed):
-            break
-    recorder.add(GcDone(recorder.now()))
-
-
 @engine("asgi")
 class AsgiEngine:
     """In-process, on a long-lived loop; ASGI spec 2.3 unless a mode asks for the 2.4 disconnect style."""
@@ -151,18 +133,8 @@ class AsgiEngine:
             self._loop = None
 
     def modes(self, kind: str) -> list[Mode]:
-        """The ways this engine performs a request mode (none: the mode is n/a here)."""
-        if kind == "normal":
-            return [NORMAL]
-        if kind == "disconnect":
-            return [Mode("disconnect", CUT_AT, style) for style in DISCONNECT_STYLES]
-        if kind == "error":
-            return [Mode("error", CUT_AT)]
-        if kind == "latency":
-            return [Mode("latency", LATENCY_STREAMS)]
-        if kind == "saturation":
-            return [Mode("saturation")]
-        return []  # no server process to shut down in-process
+        """Both ASGI disconnect styles; no server process to shut down in-process."""
+        return modes_for(kind, DISCONNECT_STYLES, shutdown=False)
 
     def call(self, app: Any, path: str, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> None:
         """Run one request to completion or deadline."""
@@ -228,14 +200,14 @@ class AsgiEngine:
         future.result(deadline_s * 4)
 
     def perform(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> Trace:
-        if mode.name in ("latency", "saturation"):
-            for streams in ([mode.at] if mode.name == "latency" else SATURATION_STREAMS):
+        if mode.stream_counts:
+            for streams in mode.stream_counts:
                 self._measure(route, recorder, deadline_s, streams)
             return recorder.freeze(self.name, route.path, mode=mode.key)
         if mode.wants_closure_watch:
             with gc_paused():
                 self.call(route.app, route.path, recorder, deadline_s, mode)
-                watch_closure(recorder, self._settle, self._collect)
+                watch_closure(recorder, self._settle, self._collect, lambda: bool(recorder.of_kind(ResourceClosed)))
         else:
             self.call(route.app, route.path, recorder, deadline_s, mode)
         operation = self.openapi_operation(route.app, route.path, deadline_s) if mode == NORMAL else None

@@ -32,10 +32,11 @@ from typing import Callable
 from ..control import ControlClient
 from ..errors import HarnessError
 from ..latency import probe_loop
-from ..modes import CUT_AT, LATENCY_STREAMS, NORMAL, SATURATION_STREAMS, Mode
+from ..modes import CUT_AT, NORMAL, Mode, modes_for
+from ..quiesce import watch_closure
 from ..routes import Route
 from ..serve import ENV, route_path
-from ..trace import (AppException, AppReturned, GcDone, GcRequested, Recorder, ResourceClosed, ServerExited,
+from ..trace import (AppException, AppReturned, Recorder, ResourceClosed, ServerExited,
                      ServerSignalled, StreamSummary, Trace, event_from_json)
 from . import engine
 from . import wire
@@ -254,9 +255,8 @@ class ServerEngine:
         self._prepared = list(items)
 
     def modes(self, kind: str) -> list[Mode]:
-        return {"normal": [NORMAL], "disconnect": [Mode("disconnect", CUT_AT, "close")],
-                "error": [Mode("error", CUT_AT)], "shutdown": [Mode("shutdown", CUT_AT)],
-                "latency": [Mode("latency", LATENCY_STREAMS)], "saturation": [Mode("saturation")]}.get(kind, [])
+        """A real client disconnects one way: it closes the connection."""
+        return modes_for(kind, ("close",), shutdown=True)
 
     def _measure(self, route: Route, recorder: Recorder, deadline_s: float, streams: int) -> None:
         """``streams`` requests at once (no lock-step pacing), the lag monitor in the server's loop,
@@ -293,8 +293,8 @@ class ServerEngine:
         if mode.name == "shutdown":
             return self._shutdown_trace(route, deadline_s)
         self.start()
-        if mode.name in ("latency", "saturation"):
-            for streams in ([mode.at] if mode.name == "latency" else SATURATION_STREAMS):
+        if mode.stream_counts:
+            for streams in mode.stream_counts:
                 self._measure(route, recorder, deadline_s, streams)
             return recorder.freeze(self.name, route.path, mode=mode.key, transport="http/1.1", by_time=True)
         if mode.name == "error":
@@ -341,17 +341,10 @@ class ServerEngine:
                                mode=mode.key, transport="http/1.1", by_time=True)
 
     def _watch_closure(self, rid: str, recorder: Recorder) -> None:
-        """Settle the server's loop; if the resource is still open, ask for a GC and settle again."""
-        self.control.call("settle", rid=rid)
-        if any(isinstance(e, ResourceClosed) for e in self.control.events(rid)):
-            return
-        recorder.add(GcRequested(recorder.now()))
-        for generation in (0, 2):  # see quiesce.collect
-            self.control.call("gc", rid=rid, generation=generation)
-            self.control.call("settle", rid=rid)
-            if generation == 0 and any(isinstance(e, ResourceClosed) for e in self.control.events(rid)):
-                break
-        recorder.add(GcDone(recorder.now()))
+        """The shared closure watch (quiesce.watch_closure), done through the side channel."""
+        watch_closure(recorder, lambda: self.control.call("settle", rid=rid),
+                      lambda generation: self.control.call("gc", rid=rid, generation=generation),
+                      lambda: any(isinstance(e, ResourceClosed) for e in self.control.events(rid)))
 
     def _openapi(self, route: Route, deadline_s: float) -> dict | None:
         status, body = wire.fetch_body(self.server.port, route_path(route.scenario, route.variant, "/openapi.json"),
