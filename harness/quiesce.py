@@ -36,6 +36,7 @@ async def settle(max_rounds: int = 200, wait_for: "list[asyncio.Task] | None" = 
     pending = [t for t in wait_for or [] if not t.done()]
     if pending:
         await asyncio.wait(pending, timeout=timeout)
+    await _flush_worker_threads()
     me = asyncio.current_task()
     for _ in range(max_rounds):
         await asyncio.sleep(0)
@@ -43,6 +44,29 @@ async def settle(max_rounds: int = 200, wait_for: "list[asyncio.Task] | None" = 
             break
     for _ in range(3):
         await asyncio.sleep(0)
+
+
+async def _flush_worker_threads() -> None:
+    """Give every idle anyio worker thread a no-op job and wait for them all.
+
+    A worker reports a ``def`` generator's chunk to the loop *before* it drops its references to the
+    job (the iterator among them): a collection in that window finds the generator still reachable
+    and it stays open, at random. Once each idle worker has run a later job, none holds one. The list
+    of idle workers is anyio's internal; without it (another anyio), this does nothing.
+    """
+    try:
+        import anyio
+        from anyio._backends._asyncio import _threadpool_idle_workers
+
+        idle = len(_threadpool_idle_workers.get())
+    except (ImportError, LookupError, AttributeError):
+        return
+    if idle:
+        await asyncio.gather(*(anyio.to_thread.run_sync(_noop) for _ in range(idle)))
+
+
+def _noop() -> None:
+    return None
 
 
 async def collect(generation: int = 2) -> int:
