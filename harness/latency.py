@@ -15,7 +15,7 @@ from typing import Any, Awaitable, Callable
 
 from .trace import LagSample, ProbeSample, Recorder
 
-__all__ = ["LAG_INTERVAL_S", "PROBE_GAP_S", "lag_monitor", "p99", "ping_app", "probe_loop"]
+__all__ = ["LAG_INTERVAL_S", "PROBE_GAP_S", "lag_monitor", "median", "p99", "ping_app", "probe_loop"]
 
 LAG_INTERVAL_S = 0.005
 PROBE_GAP_S = 0.005
@@ -51,3 +51,11 @@ def p99(values: list[float]) -> float:
         return math.nan
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+def median(values: list[float]) -> float:
+    """The 50th percentile (nearest rank)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[(len(ordered) - 1) // 2]

@@ -63,6 +63,17 @@ class Result:
     extra: dict[str, object] = field(default_factory=dict)
 
     @property
+    def expected_outcome(self) -> str | None:
+        """The outcome an expectation declared for this result (a scenario's ``expect``), if any."""
+        declared = self.extra.get("expected")
+        return declared.get("outcome") if isinstance(declared, dict) else None
+
+    @property
+    def is_unexpected_problem(self) -> bool:
+        """A fail or error nobody declared: what fails a run."""
+        return self.outcome.is_problem and self.expected_outcome != self.outcome.value
+
+    @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.scenario, self.variant, self.engine, self.check)
 

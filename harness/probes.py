@@ -16,12 +16,15 @@ from __future__ import annotations
 import asyncio
 import io
 import itertools
+import os
 import time
-from typing import Iterator, Sequence
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .trace import GeneratorStep, LockStepViolation, Recorder, ResourceClosed, ResourceOpened
 
-__all__ = ["InjectedFailure", "LockStep", "TracedChunks", "TracedBytesIO", "TracedStringIO", "open_resource", "SOURCE_KINDS"]
+__all__ = ["InjectedFailure", "LockStep", "TracedChunks", "TracedBytesIO", "TracedStringIO", "TracedFile",
+           "open_resource", "SOURCE_KINDS"]
 
 _ids = itertools.count(1)
 
@@ -84,28 +87,36 @@ class _Tracked:
 
 
 class TracedChunks(_Tracked):
-    """A resource that yields a list of chunks: the shape of ``message.splitlines()`` in a ``with``.
+    """A resource that yields chunks: the shape of ``message.splitlines()`` in a ``with`` (a list),
+    or of a producer making them on the fly (a factory's iterator, closed with the resource).
 
     With ``block_s``, getting each chunk blocks the calling thread that long first (``time.sleep``
-    standing for a blocking read of a file), as the page's "files and async" section describes.
+    standing for a blocking read, or a slow producer), as the page's "files and async" section describes.
     """
 
-    def __init__(self, chunks: Sequence[str | bytes], recorder: Recorder, gate: LockStep,
-                 block_s: float = 0.0) -> None:
-        self._chunks, self._gate, self.closed, self._block_s = list(chunks), gate, False, block_s
-        self._track(recorder, "chunks")
+    def __init__(self, chunks: Sequence[str | bytes] | Callable[[], Iterable[str | bytes]], recorder: Recorder,
+                 gate: LockStep, block_s: float = 0.0) -> None:
+        self._gate, self.closed, self._block_s = gate, False, block_s
+        self._source = iter(chunks() if callable(chunks) else list(chunks))
+        self._track(recorder, "generator" if callable(chunks) else "chunks")
 
     def __iter__(self) -> Iterator[str | bytes]:
-        for i, chunk in enumerate(self._chunks):
+        for i in itertools.count():
             if self.closed:
                 raise ValueError("I/O operation on closed resource")
             if self._block_s:
                 time.sleep(self._block_s)
+            chunk = next(self._source, None)
+            if chunk is None:
+                return
             self._gate.step(i, chunk)
             yield chunk
 
     def close(self) -> None:
         self.closed = True
+        close = getattr(self._source, "close", None)
+        if callable(close):
+            close()
         self._record_close()
 
     def __enter__(self) -> "TracedChunks":
@@ -152,14 +163,65 @@ class TracedStringIO(_TracedLines, io.StringIO):
         self._setup(recorder, gate, "StringIO")
 
 
-SOURCE_KINDS = ("list", "file-like")
+class TracedFile(_Tracked):
+    """A real file on disk, read in blocks through its own file descriptor.
+
+    Its close is recorded only once the operating system says the descriptor is closed (``fstat``
+    fails, or the number now names another file): a file *object* closed over a descriptor it does
+    not own leaves the file open, and that must not pass as closed.
+    """
+
+    def __init__(self, path: Path, block: int, recorder: Recorder, gate: LockStep, block_s: float = 0.0) -> None:
+        self._file = open(path, "rb", buffering=0)  # each read is one read(2) on the descriptor
+        self.fd = self._file.fileno()
+        st = os.fstat(self.fd)
+        self._identity, self._block, self._gate, self._block_s = (st.st_dev, st.st_ino), block, gate, block_s
+        self._track(recorder, f"file(fd {self.fd})")
+
+    def __iter__(self) -> Iterator[bytes]:
+        for i in itertools.count():
+            if self._block_s:
+                time.sleep(self._block_s)
+            chunk = self._file.read(self._block)
+            if not chunk:
+                return
+            self._gate.step(i, chunk)
+            yield chunk
+
+    def descriptor_open(self) -> bool:
+        try:
+            st = os.fstat(self.fd)
+        except OSError:
+            return False
+        return (st.st_dev, st.st_ino) == self._identity
+
+    def close(self) -> None:
+        self._file.close()
+        if not self.descriptor_open():
+            self._record_close()
+
+    def __enter__(self) -> "TracedFile":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if hasattr(self, "_file"):
+            self.close()
 
 
-def open_resource(source: str, chunks: Sequence[str] | Sequence[bytes], chunk_type: type,
-                  recorder: Recorder, gate: LockStep, block_s: float = 0.0):
-    """Open the scenario's resource; ``chunks`` are already of the variant's ``chunk_type``."""
-    if source == "list":
+SOURCE_KINDS = ("list", "file-like", "file", "generator")
+
+
+def open_resource(source: str, chunks, chunk_type: type, recorder: Recorder, gate: LockStep, block_s: float = 0.0):
+    """Open the scenario's resource. ``chunks`` are of the variant's ``chunk_type``: a list (``list``,
+    ``file-like``), a factory (``generator``), or ``(path, block size)`` of a file on disk (``file``)."""
+    if source in ("list", "generator"):
         return TracedChunks(chunks, recorder, gate, block_s)
+    if source == "file":
+        path, block = chunks
+        return TracedFile(path, block, recorder, gate, block_s)
     if source == "file-like":
         if chunk_type is str:
             return TracedStringIO("".join(chunks), recorder, gate)

@@ -83,6 +83,11 @@ class Runner:
         """Stop the engine (its loop, its servers): nothing the run started may outlive it."""
         self.engine.stop()
 
+    def forget(self, scenario_name: str) -> None:
+        """Drop a finished scenario's traces: a 64 MiB payload's must not stay for the whole run."""
+        for key in [k for k in self._traces if k[0] == scenario_name]:
+            del self._traces[key]
+
     def trace(self, scenario: Scenario, variant: Variant, mode: Mode = NORMAL) -> Trace | BuildFailed:
         """Perform the variant's request once per mode; later calls return the same trace."""
         key = (scenario.name, variant.id, mode.key)
@@ -127,7 +132,7 @@ class Runner:
         """Results of ``checks`` (default: the runner's) on one case."""
         checks = self.checks if checks is None else checks
         sc, v = case.scenario, case.variant
-        na = sc.na_reason(v)
+        na = sc.na_reason(v) or sc.engine_na_reason(self.engine.name)
         if na:
             return [self._result(case, c, Outcome.NA, na) for c in checks]
         skip = {c.name: sc.check_na_reason(c.name) or (c.applies(sc, v) if c.applies else None) for c in checks}
@@ -187,6 +192,10 @@ class Runner:
 
     def _result(self, case: Case, check: Check, outcome: Outcome, detail: str | None,
                 duration_s: float = 0.0, extra: dict | None = None) -> Result:
+        declared = case.scenario.expectation(self.engine.name, case.variant.id, check.name)
+        if declared is not None:  # the scenario's own word on this result, shown beside it
+            extra = {**(extra or {}), "expected": {"outcome": declared.outcome.value, "reason": declared.reason,
+                                                   "where": declared.where}}
         return Result(scenario=case.scenario.name, variant=case.variant.id, axes=case.variant.axis,
                       engine=self.engine.name, check=check.name, claim=check.claim, outcome=outcome,
                       detail=detail or "", duration_s=duration_s, extra=extra or {})
@@ -197,9 +206,11 @@ class Runner:
         prepare = getattr(self.engine, "prepare", None)
         if prepare is not None:  # engines that batch some modes (a server's shutdown) learn the plan first
             prepare([(c.scenario.name, c.variant.id, c.variant.page_path or PATH) for c in cases
-                     if not c.scenario.na_reason(c.variant)])
+                     if not c.scenario.na_reason(c.variant) and not c.scenario.engine_na_reason(self.engine.name)])
         try:
             for n, case in enumerate(cases, 1):
+                if n > 1 and cases[n - 2].scenario.name != case.scenario.name:
+                    self.forget(cases[n - 2].scenario.name)  # twins never cross scenarios
                 got = self.judge(case)
                 results += got
                 if progress:

@@ -8,25 +8,75 @@ validate is reported as a load error naming the file; the other files still load
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
 import inspect
 import io
+import itertools
 import re
 import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterable, Sequence, Union
 
 from .errors import ScenarioError, UsageError
+from .outcomes import Outcome
 from .probes import SOURCE_KINDS, LockStep, open_resource
 from .trace import Recorder
-from .variants import Variant
+from .variants import Variant, VariantFilter
 
-__all__ = ["Scenario", "scenario", "LoadError", "ScenarioSet", "load_scenarios", "builtin_dir"]
+__all__ = ["Scenario", "scenario", "expect", "Expectation", "LoadError", "ScenarioSet", "load_scenarios",
+           "builtin_dir"]
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PAGE_SAMPLES = ("story", "png")
+# How many chunks of a factory are compared when it is opened twice at declaration (the whole payload
+# is materialised only when a check first needs it: a 64 MiB scenario must not slow every import).
+_PROBE_CHUNKS = 8
+
+Chunks = Union[Sequence[str], Sequence[bytes]]
+ChunkFactory = Callable[[], Iterable[Union[str, bytes]]]
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """A scenario's own expected outcome for one check, where the payload legitimately differs.
+
+    Declared with :func:`expect`; ``engine`` and ``variant`` are globs (``*`` matches everything).
+    A result that matches is still reported as what it is, with this reason beside it, and does not
+    fail the run.
+    """
+
+    check: str
+    outcome: Outcome
+    reason: str
+    engine: str = "*"
+    variant: str = "*"
+    where: str = ""
+
+    def matches(self, engine: str, variant: str, check: str) -> bool:
+        return (check == self.check and fnmatch.fnmatchcase(engine, self.engine)
+                and fnmatch.fnmatchcase(variant, self.variant))
+
+
+def expect(check: str, outcome: str, *, reason: str, engine: str = "*", variant: str = "*") -> Expectation:
+    """Say that ``check`` legitimately comes out ``outcome`` for this scenario, and why."""
+    caller = inspect.stack()[1]
+    where = f"{caller.filename}:{caller.lineno}"
+    file, line = caller.filename, caller.lineno
+    if not isinstance(check, str) or not check:
+        raise _fail(file, line, "expect.check", "a check name", check)
+    try:
+        parsed = Outcome(outcome)
+    except ValueError:
+        raise _fail(file, line, "expect.outcome", f"one of {', '.join(o.value for o in Outcome)}", outcome) from None
+    if not isinstance(reason, str) or not reason.strip():
+        raise _fail(file, line, "expect.reason", "a sentence saying why this scenario differs", reason)
+    for name, value in (("expect.engine", engine), ("expect.variant", variant)):
+        if not isinstance(value, str) or not value:
+            raise _fail(file, line, name, "a glob such as '*' or 'def-*'", value)
+    return Expectation(check, parsed, reason.strip(), engine, variant, where)
 
 
 @dataclass(frozen=True)
@@ -35,7 +85,7 @@ class Scenario:
 
     name: str
     description: str
-    chunks: tuple[str, ...] | tuple[bytes, ...]
+    factory: ChunkFactory  # a fresh iterable of the chunks at every call
     source: str = "list"
     media_type: str = "application/octet-stream"
     page_sample: str | None = None
@@ -45,15 +95,37 @@ class Scenario:
     tags: tuple[str, ...] = field(default_factory=tuple)
     block_s: float = 0.0  # each chunk's read blocks this long (a blocking file read)
     checks: tuple[str, ...] = ()  # when set, only these checks apply; the others are n/a
+    variants: tuple[str, ...] = ()  # when set, a --variant style selection; the other variants are n/a
+    engines: tuple[str, ...] = ()  # when set, only these engines run it; on the others it is n/a
+    expectations: tuple[Expectation, ...] = ()
+    is_text: bool = False
+
+    @property
+    def chunks(self) -> tuple[str, ...] | tuple[bytes, ...]:
+        """Every chunk, in order: what the checks compare with. Materialised once, on first use."""
+        cached = self.__dict__.get("_chunks")
+        if cached is None:
+            cached = tuple(self.factory())
+            bad = next((c for c in cached if type(c) is not (str if self.is_text else bytes)), None)
+            if bad is not None:
+                raise _fail(self.file, self.line, "chunks", f"only {'str' if self.is_text else 'bytes'} chunks "
+                            "from the factory", f"an element of type {type(bad).__name__}")
+            object.__setattr__(self, "_chunks", cached)
+        return cached
 
     def check_na_reason(self, check_name: str) -> str | None:
         if self.checks and check_name not in self.checks:
             return f"scenario {self.name!r} is for {', '.join(self.checks)} only"
         return None
 
-    @property
-    def is_text(self) -> bool:
-        return all(isinstance(c, str) for c in self.chunks)
+    def engine_na_reason(self, engine: str) -> str | None:
+        if self.engines and engine not in self.engines:
+            return f"scenario {self.name!r} runs on {', '.join(self.engines)} only"
+        return None
+
+    def expectation(self, engine: str, variant: str, check: str) -> Expectation | None:
+        """The scenario's own expected outcome for this result, if it declares one."""
+        return next((e for e in self.expectations if e.matches(engine, variant, check)), None)
 
     def chunks_as(self, chunk_type: str) -> list[str] | list[bytes]:
         """The chunks as a variant of ``chunk`` axis value ``chunk_type`` yields them."""
@@ -71,42 +143,109 @@ class Scenario:
             return variant.na_reason
         if variant.axis["chunk"] == "str" and not self.is_text:
             return f"scenario {self.name!r} is binary: it has no str form"
+        if self.variants and not variant.is_page and not VariantFilter(list(self.variants))(variant):
+            return (f"scenario {self.name!r} runs only the variants {' '.join(self.variants)} "
+                    "(a heavy payload; the other axes are covered by the lighter scenarios)")
         return None
 
     def open(self, chunk_type: str, recorder: Recorder, gate: LockStep):
         """Open the instrumented resource a route iterates inside its ``with`` block."""
-        return open_resource(self.source, self.chunks_as(chunk_type), str if chunk_type == "str" else bytes,
-                             recorder, gate, self.block_s)
+        if self.source == "generator":  # produced on the fly: the route never sees a list
+            encode = chunk_type == "bytes" and self.is_text
+            chunks = (lambda: (c.encode() for c in self.factory())) if encode else self.factory
+        elif self.source == "file":
+            from .payload_files import payload_file
+
+            chunks = payload_file(self)
+        else:
+            chunks = self.chunks_as(chunk_type)
+        return open_resource(self.source, chunks, str if chunk_type == "str" else bytes, recorder, gate, self.block_s)
 
 
 def _fail(file: str, line: int | None, field_: str, expected: str, seen: object = None) -> ScenarioError:
     return ScenarioError(file, field_, expected, seen, line)
 
 
-def scenario(name: str, *, chunks: Sequence[str] | Sequence[bytes], description: str = "",
+FILE_BLOCKS = ("for source='file', bytes blocks of one size (the last may be shorter, none empty): the "
+               "file is read back in blocks of the first one's size")
+
+
+def blocks_of_one_size(chunks: Sequence[bytes]) -> bool:
+    size = len(chunks[0])
+    return all(len(c) == size for c in chunks[:-1]) and 0 < len(chunks[-1]) <= size
+
+
+def _probe_factory(file: str, line: int, chunks: object) -> tuple[ChunkFactory, list[object]]:
+    """A factory must give a fresh iterable each call (every request opens the source anew): call it
+    twice and compare the first chunks. Returns the factory and the chunks seen first."""
+    if isinstance(chunks, (str, bytes)) or (not isinstance(chunks, Sequence) and not callable(chunks)):
+        hint = (" (a generator or iterator can be iterated only once: pass a list, or a function that "
+                "returns a fresh one each call)") if isinstance(chunks, Iterable) else ""
+        raise _fail(file, line, "chunks", "a list of str, a list of bytes, or a factory returning a fresh "
+                    "iterable of them" + hint, type(chunks).__name__)
+    if not callable(chunks):
+        frozen = tuple(chunks)
+        return (lambda: frozen), list(frozen)
+    firsts = []
+    for attempt in ("first", "second"):
+        try:
+            made = chunks()
+            firsts.append((made, list(itertools.islice(iter(made), _PROBE_CHUNKS))))
+        except Exception as exc:
+            raise _fail(file, line, "chunks", f"a factory that can be called (its {attempt} call raised "
+                        f"{type(exc).__name__}: {exc})") from None
+    (one, a), (two, b) = firsts
+    if isinstance(one, (str, bytes)) or not isinstance(one, Iterable):
+        raise _fail(file, line, "chunks", "a factory returning an iterable of chunks", type(one).__name__)
+    if one is two or a != b:
+        raise _fail(file, line, "chunks", "a source that can be opened twice: a factory returning a fresh "
+                    "iterable with the same chunks at each call (every request opens the source anew)",
+                    "the same object twice" if one is two else f"{len(a)} then {len(b)} differing first chunks")
+    for made, _ in firsts:
+        close = getattr(made, "close", None)
+        if callable(close):
+            close()
+    return chunks, a
+
+
+def scenario(name: str, *, chunks: Chunks | ChunkFactory, description: str = "",
              source: str = "list", media_type: str = "application/octet-stream",
              page_sample: str | None = None, deadline_s: float = 10.0,
-             tags: Sequence[str] = (), block_s: float = 0.0, checks: Sequence[str] = ()) -> Scenario:
-    """Declare a scenario; every field is checked here so a mistake is named where it was made."""
+             tags: Sequence[str] = (), block_s: float = 0.0, checks: Sequence[str] = (),
+             variants: Sequence[str] = (), engines: Sequence[str] = (),
+             expect: Sequence[Expectation] = ()) -> Scenario:
+    """Declare a scenario; every field is checked here so a mistake is named where it was made.
+
+    ``chunks`` is a list, or a factory (a function returning a fresh iterable each call) for payloads
+    too big to write out or produced on the fly. ``source`` says how the route gets them: ``list``,
+    ``file-like`` (an in-memory file), ``file`` (a real file on disk read in blocks) or ``generator``
+    (the factory's iterator itself, never held whole). ``block_s`` makes the producer slow.
+    """
     caller = inspect.stack()[1]
     file, line = caller.filename, caller.lineno
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise _fail(file, line, "name", "a lower-case kebab-case string such as 'my-payload'", name)
-    if isinstance(chunks, (str, bytes)) or not isinstance(chunks, Sequence):
-        raise _fail(file, line, "chunks", "a list of str or a list of bytes", type(chunks).__name__)
-    kinds = {type(c) for c in chunks} or {bytes}  # no chunk at all is a valid, empty stream
+    factory, first = _probe_factory(file, line, chunks)
+    kinds = {type(c) for c in first} or {bytes}  # no chunk at all is a valid, empty stream
     if not kinds <= {str, bytes} or len(kinds) != 1:
-        bad = next((c for c in chunks if not isinstance(c, (str, bytes))), None)
+        bad = next((c for c in first if not isinstance(c, (str, bytes))), None)
         what = f"an element of type {type(bad).__name__}" if bad is not None else "a mix of str and bytes"
         raise _fail(file, line, "chunks", "only str or only bytes elements (the page allows no other type)", what)
+    is_text = str in kinds
     if source not in SOURCE_KINDS:
         raise _fail(file, line, "source", f"one of {', '.join(SOURCE_KINDS)}", source)
     if source == "file-like":
-        joined = "".join(chunks) if str in kinds else b"".join(chunks)
-        lines = list((io.StringIO(joined, newline="") if str in kinds else io.BytesIO(joined)))
-        if lines != list(chunks):
-            raise _fail(file, line, "chunks", "for source='file-like', exactly the lines of the joined data "
-                        "(a file object yields lines)", f"{len(chunks)} chunks vs {len(lines)} lines")
+        joined = "".join(first) if is_text else b"".join(first)
+        lines = list((io.StringIO(joined, newline="") if is_text else io.BytesIO(joined)))
+        if callable(chunks) or lines != list(first):
+            raise _fail(file, line, "chunks", "for source='file-like', a list of exactly the lines of the joined "
+                        "data (a file object yields lines)", "a factory" if callable(chunks)
+                        else f"{len(first)} chunks vs {len(lines)} lines")
+    if source == "file" and (is_text or not first or not blocks_of_one_size(first)):
+        raise _fail(file, line, "chunks", FILE_BLOCKS, [len(c) for c in first])
+    if source == "generator" and not callable(chunks):
+        raise _fail(file, line, "chunks", "for source='generator', a factory (a function returning a fresh "
+                    "iterator): the route produces the chunks on the fly", type(chunks).__name__)
     if not isinstance(media_type, str) or not media_type or any(c in media_type for c in "\r\n"):
         raise _fail(file, line, "media_type", "a non-empty single-line string such as 'image/png'", media_type)
     if page_sample is not None and page_sample not in PAGE_SAMPLES:
@@ -115,13 +254,26 @@ def scenario(name: str, *, chunks: Sequence[str] | Sequence[bytes], description:
         raise _fail(file, line, "deadline_s", "a positive number of seconds", deadline_s)
     if not isinstance(block_s, (int, float)) or not 0 <= block_s <= 1:
         raise _fail(file, line, "block_s", "seconds a chunk's read blocks, from 0 to 1", block_s)
-    if block_s and source != "list":
-        raise _fail(file, line, "block_s", "source='list' (the blocking read is simulated there)", source)
-    if isinstance(checks, str) or not all(isinstance(c, str) for c in checks):
-        raise _fail(file, line, "checks", "a list of check names", checks)
-    return Scenario(name=name, description=description, chunks=tuple(chunks), source=source,
-                    media_type=media_type, page_sample=page_sample, deadline_s=float(deadline_s),
-                    file=file, line=line, tags=tuple(tags), block_s=float(block_s), checks=tuple(checks))
+    if block_s and source == "file-like":
+        raise _fail(file, line, "block_s", "a source other than 'file-like' (an in-memory file does not block)",
+                    source)
+    for field_, value in (("checks", checks), ("variants", variants), ("engines", engines), ("tags", tags)):
+        if isinstance(value, str) or not all(isinstance(c, str) and c for c in value):
+            raise _fail(file, line, field_, "a list of names", value)
+    try:
+        VariantFilter(list(variants))
+    except UsageError as exc:
+        raise _fail(file, line, "variants", "selections as --variant takes them (axis=value or an id glob)",
+                    str(exc)) from None
+    if isinstance(expect, Expectation) or not all(isinstance(e, Expectation) for e in expect):
+        raise _fail(file, line, "expect", "a list of harness.expect(...) entries", expect)
+    sc = Scenario(name=name, description=description, factory=factory, source=source,
+                  media_type=media_type, page_sample=page_sample, deadline_s=float(deadline_s),
+                  file=file, line=line, tags=tuple(tags), block_s=float(block_s), checks=tuple(checks),
+                  variants=tuple(variants), engines=tuple(engines), expectations=tuple(expect), is_text=is_text)
+    if not callable(chunks):
+        object.__setattr__(sc, "_chunks", tuple(first))
+    return sc
 
 
 @dataclass(frozen=True)

@@ -34,13 +34,14 @@ import sys
 import weakref
 from typing import Any
 
+from . import memory
 from .control import ControlServer, Probe, ProbeRegistry
 from .latency import ping_app
 from .probes import LockStep
 from .routes import Route
 from .scenarios import builtin_dir, load_scenarios
 from .quiesce import settle
-from .trace import AppException, AppReturned, AppSent, GcDone, GcRequested, event_to_json
+from .trace import AppException, AppReturned, AppSent, GcDone, GcRequested, MemorySample, event_to_json
 from .variants import PAGE_ROUTES, all_variants
 
 __all__ = ["ProbeApp", "app", "ENV", "route_path"]
@@ -204,12 +205,17 @@ class ProbeApp:
                     await asyncio.sleep(AFTER_GONE_PACE_S)
 
         token = _CURRENT.set(probe)
+        # one normal request at a time: its peak resident size is its own (see harness.memory)
+        baseline = memory.resident() if mode == "normal" and memory.reset_peak() else None
         try:
             await route.app(scope, receive, paced_send)
         except BaseException as exc:  # recorded, then left to the server as it would be
             recorder.add(AppException(recorder.now(), type(exc).__name__, str(exc)))
             raise
         else:
+            top = memory.peak()
+            if baseline is not None and top is not None:  # before AppReturned: the client waits for that
+                recorder.add(MemorySample(recorder.now(), baseline, top))
             recorder.add(AppReturned(recorder.now()))
         finally:
             _CURRENT.reset(token)

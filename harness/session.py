@@ -57,10 +57,15 @@ def open_session(selection: Selection) -> Session:
     checks = get_checks(selection.checks)
     known = {c.name for c in get_checks(None)}
     for sc in scenarios:
-        unknown = [c for c in sc.checks if c not in known]
+        for field_, names in (("checks", sc.checks), ("expect", [e.check for e in sc.expectations])):
+            unknown = [c for c in names if c not in known]
+            if unknown:
+                raise UsageError(f"{sc.file}:{sc.line}: scenario field {field_!r}: unknown check "
+                                 f"{', '.join(map(repr, unknown))}; checks are: {', '.join(sorted(known))}")
+        unknown = [e for e in sc.engines if e not in engine_names()]
         if unknown:
-            raise UsageError(f"{sc.file}:{sc.line}: scenario field 'checks': unknown check "
-                             f"{', '.join(map(repr, unknown))}; checks are: {', '.join(sorted(known))}")
+            raise UsageError(f"{sc.file}:{sc.line}: scenario field 'engines': unknown engine "
+                             f"{', '.join(map(repr, unknown))}; engines are: {', '.join(engine_names())}")
     vfilter = VariantFilter(selection.variants)
     engines, skipped = [], {}
     for name in resolve_engines(selection.engines):

@@ -70,6 +70,14 @@ class ProbeSample(TraceEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class MemorySample(TraceEvent):
+    """The server process's resident size when the request started and its peak until it ended."""
+
+    baseline: int
+    peak: int
+
+
+@dataclass(frozen=True, slots=True)
 class StreamSummary(TraceEvent):
     """One of several concurrent streams, as the client saw it."""
 
@@ -348,6 +356,6 @@ class Recorder:
 
 
 _EVENT_TYPES.update({cls.__name__: cls for cls in (
-    ResponseStart, BodyChunk, AppSent, LagSample, ProbeSample, StreamSummary, GeneratorStep, ResourceOpened, ResourceClosed, LockStepViolation, AppException,
+    ResponseStart, BodyChunk, AppSent, LagSample, ProbeSample, MemorySample, StreamSummary, GeneratorStep, ResourceOpened, ResourceClosed, LockStepViolation, AppException,
     AppReturned, DeadlineExceeded, ClientDisconnected, ConnectionClosed, GcRequested, GcDone, ServerSignalled,
     ServerExited)})

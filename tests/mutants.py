@@ -335,3 +335,23 @@ class ReadsOneAhead(StreamingResponse):
 
 
 reads_one_ahead = partial(build_route, response_base=ReadsOneAhead)
+
+
+_UNOWNED: list = []  # the real file objects the mutant below took over; closed by the tests' teardown
+
+
+def closes_file_object_only(scenario, variant, open_source):
+    """The generator's ``with`` closes a file object that does not own its descriptor (as
+    ``open(fd, closefd=False)`` makes): the object says closed, the operating system still has the
+    file open. Only a probe that looks at the descriptor can tell."""
+    def unowned(chunk_type):
+        resource = open_source(chunk_type)
+        _UNOWNED.append(resource._file)
+        resource._file = open(resource.fd, "rb", buffering=0, closefd=False)
+        return resource
+    return build_route(scenario, variant, unowned)
+
+
+def close_unowned_files() -> None:
+    while _UNOWNED:
+        _UNOWNED.pop().close()

@@ -34,6 +34,14 @@ CAUGHT = [
     ("incremental-delivery", "png", "def-noann-bytes-yieldfrom-subclass", mutants.merges_all_chunks, "buffered"),
     ("closure-on-completion", "png", "def-ann-bytes-for-subclass", mutants.never_closes, "still open"),
     ("closure-on-completion", "story", "async-noann-str-for-plain", mutants.never_closes, "still open"),
+    ("closure-on-completion", "large-file", "def-noann-bytes-for-plain", mutants.closes_file_object_only,
+     "descriptor"),
+    ("closure-on-completion", "large-file", "async-noann-bytes-for-plain", mutants.closes_file_object_only,
+     "descriptor"),
+    ("time-to-first-chunk", "token-stream", "async-noann-str-for-plain", mutants.buffers_then_sends_each,
+     "buffered whole"),
+    ("time-to-first-chunk", "token-stream", "def-noann-str-yieldfrom-plain", mutants.buffers_then_sends_each,
+     "buffered whole"),
     ("annotation-neutral", "adversarial-text", "async-ann-str-for-plain", mutants.annotation_changes_body, "twin"),
     ("annotation-neutral", "story", "def-noann-bytes-for-plain", mutants.annotation_changes_body, "twin"),
     ("sync-async-parity", "story", "async-ann-str-for-plain", mutants.def_adds_header, "x-ran-in-thread"),
@@ -59,7 +67,7 @@ CAUGHT += [
 # Checks whose passing app is not the stock FastAPI route: what passes instead (see below).
 PASSING = {"closure-on-disconnect": mutants.closes_on_disconnect}
 # Checks that only a server engine can exercise; their mutants run in test_servers.py.
-SERVER_ONLY = {"framing", "closure-on-shutdown"}
+SERVER_ONLY = {"framing", "closure-on-shutdown", "bounded-memory"}
 # Informational by design (a table, no verdict): nothing to catch; test_latency.py checks its figures.
 NO_VERDICT = {"threadpool-saturation"}
 
@@ -81,12 +89,19 @@ def test_mutant_is_caught_and_correct_app_passes(row):
     assert correct.outcome is Outcome.PASS, correct.detail
 
 
+@pytest.fixture(autouse=True)
+def _no_descriptor_left():
+    yield
+    mutants.close_unowned_files()
+
+
 def test_every_check_has_a_mutant():
     """In-process mutants here; framing and closure-on-shutdown are proven in test_servers.py."""
     assert {row[0] for row in CAUGHT} == set(registry()) - SERVER_ONLY - NO_VERDICT
     import tests.test_servers as servers
     assert "mutants.sends_content_length" in open(servers.__file__).read()
     assert "mutants.keeps_abandoned_streams" in open(servers.__file__).read()
+    assert "test_bounded_memory_measures_the_server_process" in open(servers.__file__).read()
 
 
 @pytest.mark.parametrize("vid", ["def-ann-bytes-for-plain", "async-noann-bytes-yieldfrom-subclass".replace(

@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import ScenarioError, UsageError
-from harness.scenarios import load_scenarios, scenario
+from harness.scenarios import expect, load_scenarios, scenario
+
+ONE_SHOT = iter([b"a", b"b"])  # a factory returning this returns the same iterator every call
 
 
 def test_builtin_scenarios_load():
@@ -15,7 +17,17 @@ def test_builtin_scenarios_load():
 
 @pytest.mark.parametrize("kwargs, field, words", [
     (dict(name="Bad Name", chunks=["a"]), "name", "kebab-case"),
-    (dict(name="x", chunks="abc"), "chunks", "a list of str or a list of bytes"),
+    (dict(name="x", chunks="abc"), "chunks", "a list of str, a list of bytes, or a factory"),
+    (dict(name="x", chunks=(c for c in [b"a"])), "chunks", "can be iterated only once"),
+    (dict(name="x", chunks=lambda: ONE_SHOT), "chunks", "can be opened twice"),
+    (dict(name="x", chunks=lambda: [b"a"], source="file-like"), "chunks", "a list of exactly the lines"),
+    (dict(name="x", chunks=[b"a"], source="generator"), "chunks", "a factory"),
+    (dict(name="x", chunks=[b"ab", b"abc"], source="file"), "chunks", "blocks of one size"),
+    (dict(name="x", chunks=["ab"], source="file"), "chunks", "blocks of one size"),
+    (dict(name="x", chunks=["a"], block_s=0.1, source="file-like"), "block_s", "other than"),
+    (dict(name="x", chunks=["a"], variants=["colour=red"]), "variants", "unknown axis"),
+    (dict(name="x", chunks=["a"], engines="asgi"), "engines", "a list of names"),
+    (dict(name="x", chunks=["a"], expect=["chunk-order"]), "expect", "harness.expect"),
     (dict(name="x", chunks=[{"a": 1}]), "chunks", "element of type dict"),
     (dict(name="x", chunks=[1, 2]), "chunks", "element of type int"),
     (dict(name="x", chunks=["a", b"b"]), "chunks", "a mix of str and bytes"),

@@ -21,9 +21,47 @@ pytestmark = pytest.mark.needs_feature
 INSTALLED = [name for name, spec in SERVERS.items() if not spec.missing()]
 
 
-def _children() -> list[str]:
-    out = subprocess.run(["ps", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if "harness.serve:app" in line and "ps -eo" not in line]
+def _children(tag: str) -> set[int]:
+    """Server processes started by the run marked with ``tag`` (an environment variable they inherit):
+    other runs on the machine (parallel jobs, xdist workers) start servers of their own."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read()
+            with open(f"/proc/{entry}/environ", "rb") as fh:
+                environ = fh.read()
+        except OSError:
+            continue
+        if b"harness.serve:app" in cmdline and f"STREAM_HARNESS_TEST_TAG={tag}".encode() in environ.split(b"\0"):
+            found.add(int(entry))
+    return found
+
+
+def _start_run(tmp_path, **popen) -> tuple[subprocess.Popen, str]:
+    """A harness run over uvicorn in a child process, marked with a fresh tag; returns once its server is up."""
+    import uuid
+
+    tag = uuid.uuid4().hex
+    script = tmp_path / "run.py"
+    script.write_text("import sys\nfrom harness.cli import main\n"
+                      "sys.exit(main(['run', '--engine', 'uvicorn', '--no-write']))\n")
+    proc = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "STREAM_HARNESS_TEST_TAG": tag},
+                            cwd=os.getcwd(), **popen)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not _children(tag):
+        time.sleep(0.05)  # waiting for the run to have started its server, with a deadline
+    assert _children(tag), "the run never started a server"
+    return proc, tag
+
+
+def _gone(tag: str) -> set[int]:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and _children(tag):
+        time.sleep(0.05)
+    return _children(tag)
 
 
 @pytest.mark.parametrize("engine", INSTALLED)
@@ -60,6 +98,17 @@ def test_closure_on_shutdown_non_strict_stock_fail_when_kept_pass_when_closed():
     assert closing.outcome is Outcome.PASS, closing.detail
 
 
+@pytest.mark.parametrize("vid", ["def-noann-bytes-for-plain", "async-noann-bytes-for-plain"])
+def test_bounded_memory_measures_the_server_process_and_catches_a_buffering_response(vid):
+    stock = judge("bounded-memory", "large-file", vid, engine="uvicorn", deadline_s=60)
+    assert stock.outcome is Outcome.PASS and "while streaming 64.0 MiB" in stock.detail, stock.detail
+    broken = judge("bounded-memory", "large-file", vid, mutants.buffers_then_sends_each, engine="uvicorn",
+                   deadline_s=60)
+    assert broken.outcome is Outcome.FAIL and "held in memory" in broken.detail, broken.detail
+    in_process = judge("bounded-memory", "large-file", vid)
+    assert in_process.outcome is Outcome.NA and "server process only" in in_process.detail
+
+
 def test_disconnect_checks_over_a_socket():
     assert judge("generator-stops-on-disconnect", "png", "async-ann-bytes-for-plain",
                  mutants.drains_after_disconnect, engine="uvicorn").outcome is Outcome.FAIL
@@ -86,42 +135,18 @@ def test_a_missing_server_is_skipped_with_the_install_hint(monkeypatch, capsys):
 
 def test_no_server_survives_an_interrupted_run(tmp_path):
     """Ctrl-C in the middle of a run over a real server: the server is gone afterwards."""
-    script = tmp_path / "run.py"
-    script.write_text(textwrap.dedent("""
-        import sys
-        from harness.cli import main
-        sys.exit(main(["run", "--engine", "uvicorn", "--no-write"]))
-    """))
-    before = set(_children())
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            cwd=os.getcwd(), text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (set(_children()) - before):
-        time.sleep(0.05)  # waiting for the run to have started its server, with a deadline
-    assert set(_children()) - before, "the run never started a server"
+    proc, tag = _start_run(tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     proc.send_signal(signal.SIGINT)
-    proc.wait(30)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and set(_children()) - before:
-        time.sleep(0.05)
-    assert not (set(_children()) - before), f"left running: {set(_children()) - before}"
+    proc.communicate(timeout=30)
+    assert not _gone(tag), "a server was left running"
 
 
 def test_no_server_survives_a_killed_harness(tmp_path):
     """SIGKILL leaves no chance to clean up: the kernel kills the server (PR_SET_PDEATHSIG)."""
-    script = tmp_path / "run.py"
-    script.write_text("import sys\nfrom harness.cli import main\nsys.exit(main(['run', '--engine', 'uvicorn', '--no-write']))\n")
-    before = set(_children())
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (set(_children()) - before):
-        time.sleep(0.05)
+    proc, tag = _start_run(tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     proc.kill()
     proc.wait(10)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and set(_children()) - before:
-        time.sleep(0.05)
-    assert not (set(_children()) - before)
+    assert not _gone(tag), "a server was left running"
 
 
 def _wire_trace(http_chunks, app_sizes):

@@ -135,6 +135,10 @@ def incremental_delivery(trace, scenario, variant):
     return f"{len(steps)} chunks delivered in lock-step"
 
 
+_DESCRIPTOR_NOTE = ("a real file counts as closed only when its descriptor is closed for the operating "
+                    "system, whatever a Python file object says")
+
+
 @check("closure-on-completion", claim="#simulate-a-file")
 def closure_on_completion(trace, scenario, variant):
     """The file-like object the generator opens in a ``with`` block is closed once the generator is
@@ -151,7 +155,8 @@ def closure_on_completion(trace, scenario, variant):
                       seen=trace.failure_cause or "the app's call had not returned when the harness stopped waiting")
     if not closed:
         raise Failure("The resource was still open when the response completed",
-                      expected=f"{opened[0].resource} closed", seen="still open (no close, and no GC was asked)")
+                      expected=f"{opened[0].resource} closed", seen="still open (no close, and no GC was asked)",
+                      detail=_DESCRIPTOR_NOTE if opened[0].resource.startswith("file(") else "")
     if trace.position(closed[0]) > trace.position(returned[0]):  # recorded order, under one lock
         raise Failure("The resource was closed only after the response completed",
                       expected="closed before the ASGI app returns",
@@ -159,4 +164,37 @@ def closure_on_completion(trace, scenario, variant):
     return f"{closed[0].resource} closed {(returned[0].t - closed[0].t) * 1000:.2f} ms before the response completed"
 
 
-__all__ = ["chunk_order", "content_type", "no_json_coercion", "incremental_delivery", "closure_on_completion"]
+def _slow_producer_only(scenario, variant) -> str | None:
+    if not scenario.block_s:
+        return f"scenario {scenario.name!r} has no slow producer (block_s)"
+    return None
+
+
+@check("time-to-first-chunk", claim="#use-cases", applies=_slow_producer_only)
+def time_to_first_chunk(trace, scenario, variant):
+    """With a slow producer (LLM tokens), the first chunk reaches the client while the producer is
+    still producing the rest: decided by the recorded order of arrival and steps, not by a clock.
+    The time to the first chunk is reported beside the producer's own pace."""
+    _require_response(trace)
+    first = next((m for m in trace.body_messages if m.data), None)
+    steps = trace.of(GeneratorStep)
+    if first is None or len(steps) < 2:
+        raise Failure("Nothing arrived while the producer ran", expected="a first chunk",
+                      seen=f"{len(steps)} producer steps, {'a' if first else 'no'} body chunk",
+                      detail=trace.failure_cause or "")
+    pace = f"{scenario.block_s * 1000:g} ms per chunk, {len(steps)} chunks"
+    if trace.position(first) > trace.position(steps[-1]):
+        raise Failure("The first chunk arrived only after the producer had produced every chunk",
+                      expected="the first chunk before the last is produced",
+                      seen=f"the first chunk arrived {(first.t - steps[-1].t) * 1000:.1f} ms after the last "
+                           "was produced",
+                      detail=f"a slow producer ({pace}) was buffered whole" + _cause(trace))
+    began = steps[0].t - scenario.block_s  # the producer's first chunk took block_s to make
+    since = lambda event: (event.t - began) * 1000  # noqa: E731 - ms since the producer began
+    return (f"first chunk at the client {since(first):.1f} ms after the producer began, before chunk "
+            f"{sum(1 for s in steps if trace.position(s) < trace.position(first))} of {len(steps)} was produced "
+            f"(producer: {pace}; last chunk at {since(trace.body_messages[-1]):.1f} ms)")
+
+
+__all__ = ["chunk_order", "content_type", "no_json_coercion", "incremental_delivery", "closure_on_completion",
+           "time_to_first_chunk"]

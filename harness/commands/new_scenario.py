@@ -24,14 +24,17 @@ from harness import scenario
     description="What a reader of the matrix should know about this payload.",
     # The chunks, in order: all str or all bytes (the page allows no other type). Every variant
     # yields them; str ones are sent UTF-8 encoded, and a bytes-only payload makes the str axis n/a.
+    # For a big payload pass a factory instead: a function returning a fresh iterable each call.
     chunks=[b"first chunk\\n", b"second chunk\\n", b"third chunk\\n"],
-    # How the route gets them, inside its `with` block: "list" (an object iterated chunk by chunk)
-    # or "file-like" (an in-memory file iterated line by line: then the chunks must be its lines).
+    # How the route gets them, inside its `with` block: "list" (an object iterated chunk by chunk),
+    # "file-like" (an in-memory file iterated line by line: then the chunks must be its lines),
+    # "file" (a real file on disk read in blocks) or "generator" (the factory's own iterator).
     source="list",
     # The media_type of the StreamingResponse subclass the `subclass` variants use.
     media_type="application/octet-stream",
-    # Optional: block_s=0.02 makes every read block (a blocking file read), for the latency checks;
-    # checks=["chunk-order"] restricts the scenario to some checks; deadline_s bounds each request.
+    # Optional: block_s=0.001 makes a slow producer (each chunk takes that long); checks=[...] and
+    # variants=["annotation=none"] restrict a heavy scenario; expect=[expect("check", "outcome",
+    # reason="...")] records where this payload legitimately differs; deadline_s bounds each request.
 )
 '''
 

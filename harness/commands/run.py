@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         json_report.write(folder / "results.json", info, results)
         junit.write(folder / "junit.xml", info, results)
         print(f"wrote {folder / 'results.json'} and {folder / 'junit.xml'}")
-    failed = any(r.outcome.is_problem for r in results) or bool(session.scenario_set.errors)
+    failed = any(r.is_unexpected_problem for r in results) or bool(session.scenario_set.errors)
     return 1 if failed else 0
 
 

@@ -84,14 +84,15 @@ def render_problems(results: list[Result], limit: int = 20) -> str:
     out = [f"{len(problems)} problem(s):"]
     for r in problems[:limit]:
         detail = "\n".join("    " + line for line in r.detail.splitlines())
+        known = "" if r.is_unexpected_problem else f" (expected: {r.extra['expected']['reason']})"
         out.append(f"  {r.outcome.value.upper()} {r.scenario} / {r.variant} / {r.check} [{r.engine}] "
-                   f"(cites {r.claim})\n{detail}")
+                   f"(cites {r.claim}){known}\n{detail}")
     if len(problems) > limit:
         out.append(f"  ... and {len(problems) - limit} more (all of them are in results.json)")
     return "\n".join(out)
 
 
-_LAG = re.compile(r"loop lag p99 ([0-9.]+) ms")
+_LAG = re.compile(r"loop lag total ([0-9.]+) ms")
 
 
 def render_latency(results: list[Result]) -> str:
@@ -103,7 +104,7 @@ def render_latency(results: list[Result]) -> str:
         defs = [float(m.group(1)) for r in mine if r.axes.get("function") == "def" and (m := _LAG.search(r.detail))]
         control = [float(m.group(1)) for r in mine if r.outcome is Outcome.INFORMATIONAL and (m := _LAG.search(r.detail))]
         if defs or control:
-            lines.append(f"loop lag p99 [{engine}]: def streams max {max(defs, default=float('nan')):.1f} ms over "
+            lines.append(f"loop lag total [{engine}]: def streams max {max(defs, default=float('nan')):.1f} ms over "
                          f"{len(defs)} variants; async blocking control {', '.join(f'{c:.1f}' for c in control)} ms")
         for r in results:
             if r.engine == engine and r.check == "threadpool-saturation" and r.outcome is Outcome.INFORMATIONAL:
