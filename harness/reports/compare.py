@@ -1,0 +1,175 @@
+"""What changed between two runs (A, the baseline, and B): for a gate between a release and the next.
+
+Results are matched by (engine, scenario, variant, check). A change is *worse* when B's outcome
+ranks higher than A's in :data:`RANK`, the order of how bad an outcome is for a user of the feature:
+
+    pass  <  informational = n/a  <  non-strict  <  unsupported  <  fail  <  error
+
+(``unsupported`` ranks above ``non-strict``: a feature that vanished is worse than one that holds
+only with help.) A result present only in B counts as worse when it is a ``fail`` or ``error`` (a
+new problem); one present only in A is listed, not counted (B may be a narrower selection).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+from ..outcomes import Outcome, Result
+from .markdown import escape
+from .merge import Merged, ResultKey, merge, result_key
+
+__all__ = ["RANK", "Side", "Comparison", "load_side", "compare", "render_text", "render_markdown", "to_json"]
+
+RANK = {Outcome.PASS: 0, Outcome.INFORMATIONAL: 1, Outcome.NA: 1, Outcome.NON_STRICT: 2,
+        Outcome.UNSUPPORTED: 3, Outcome.FAIL: 4, Outcome.ERROR: 5}
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side of a comparison: a results file (or a folder of shards of one version)."""
+
+    label: str
+    path: Path
+    fastapi: str
+    results: dict[ResultKey, Result]
+    merged: Merged
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a: Side
+    b: Side
+    changed: list[tuple[Result, Result]]  # (in A, in B), outcome differs
+    only_a: list[Result]
+    only_b: list[Result]
+
+    @property
+    def worse(self) -> list[tuple[Result | None, Result]]:
+        """Changes to a worse outcome, and problems that are new in B."""
+        out: list[tuple[Result | None, Result]] = [(a, b) for a, b in self.changed if RANK[b.outcome] > RANK[a.outcome]]
+        return out + [(None, b) for b in self.only_b if b.outcome.is_problem]
+
+    @property
+    def better(self) -> list[tuple[Result, Result]]:
+        return [(a, b) for a, b in self.changed if RANK[b.outcome] < RANK[a.outcome]]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.worse else 0
+
+
+def load_side(label: str, path: Path) -> Side:
+    """Read one side; a folder may hold shards of one FastAPI version, never several versions."""
+    merged = merge([path])
+    if len(merged.versions) != 1:
+        raise UsageError(f"{path}: holds results of {len(merged.versions)} FastAPI versions "
+                         f"({', '.join(merged.versions)}): compare one run (one version) with another")
+    version = merged.versions[0]
+    return Side(label, path, version, merged.results[version], merged)
+
+
+def compare(a: Side, b: Side) -> Comparison:
+    changed = [(a.results[k], b.results[k]) for k in a.results if k in b.results
+               and a.results[k].outcome is not b.results[k].outcome]
+    only_a = [r for k, r in a.results.items() if k not in b.results]
+    only_b = [r for k, r in b.results.items() if k not in a.results]
+    return Comparison(a, b, changed, only_a, only_b)
+
+
+def _counts(side: Side) -> Counter:
+    return Counter(r.outcome for r in side.results.values())
+
+
+def _name(r: Result) -> str:
+    return f"[{r.engine}] {r.scenario} / {r.variant} / {r.check}"
+
+
+def _kind(a: Result, b: Result) -> str:
+    return "worse" if RANK[b.outcome] > RANK[a.outcome] else "better" if RANK[b.outcome] < RANK[a.outcome] else "other"
+
+
+def _first_line(text: str, limit: int = 160) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    line = line.encode("unicode_escape").decode("ascii") if not line.isprintable() else line
+    return line if len(line) <= limit else line[:limit] + "..."
+
+
+def render_text(c: Comparison, limit: int = 50) -> str:
+    out = [f"A: {c.a.path} (FastAPI {c.a.fastapi}, {len(c.a.results)} results)",
+           f"B: {c.b.path} (FastAPI {c.b.fastapi}, {len(c.b.results)} results)", "",
+           f"{'outcome':<14}{'A':>7}{'B':>7}"]
+    ca, cb = _counts(c.a), _counts(c.b)
+    for o in sorted(Outcome, key=lambda o: (RANK[o], o.value)):
+        if ca[o] or cb[o]:
+            out.append(f"{o.value:<14}{ca[o]:>7}{cb[o]:>7}{'':>3}{cb[o] - ca[o]:+d}" if cb[o] != ca[o]
+                       else f"{o.value:<14}{ca[o]:>7}{cb[o]:>7}")
+    out += ["", f"{len(c.changed)} outcome(s) changed: {len([1 for a, b in c.changed if _kind(a, b) == 'worse'])} worse, "
+                f"{len(c.better)} better"]
+    order = {"worse": 0, "other": 1, "better": 2}
+    for a, b in sorted(c.changed, key=lambda ab: (order[_kind(*ab)], ab[1].engine, ab[1].scenario))[:limit]:
+        out.append(f"  {_kind(a, b).upper():<6} {_name(b)}: {a.outcome.value} -> {b.outcome.value}")
+        if b.detail:
+            out.append(f"         B: {_first_line(b.detail)}")
+    if len(c.changed) > limit:
+        out.append(f"  ... and {len(c.changed) - limit} more (--limit 0 shows all)")
+    for label, only in (("A", c.only_a), ("B", c.only_b)):
+        if only:
+            out.append(f"\n{len(only)} result(s) only in {label}:")
+            for r in only[:limit]:
+                new_problem = label == "B" and r.outcome.is_problem
+                out.append(f"  {'WORSE ' if new_problem else ''}{_name(r)}: {r.outcome.value}")
+            if len(only) > limit:
+                out.append(f"  ... and {len(only) - limit} more")
+    verdict = (f"worse: {len(c.worse)} result(s) got worse or are new problems" if c.worse
+               else "nothing got worse")
+    out.append(f"\n{verdict}")
+    return "\n".join(out)
+
+
+def render_markdown(c: Comparison, limit: int = 50) -> str:
+    ca, cb = _counts(c.a), _counts(c.b)
+    out = [f"## FastAPI {escape(c.a.fastapi)} → {escape(c.b.fastapi)}: "
+           + ("❌ " + str(len(c.worse)) + " worse" if c.worse else "✅ nothing got worse"), "",
+           f"A: `{escape(str(c.a.path))}` ({len(c.a.results)} results) · B: `{escape(str(c.b.path))}` "
+           f"({len(c.b.results)} results)", "",
+           "| outcome | A | B |", "| --- | ---: | ---: |"]
+    out += [f"| {o.value} | {ca[o]} | {cb[o]} |" for o in sorted(Outcome, key=lambda o: (RANK[o], o.value))
+            if ca[o] or cb[o]]
+    if c.changed:
+        out += ["", f"### Changed outcomes ({len(c.changed)})", "",
+                "| | engine | scenario / variant | check | A | B | detail (B) |", "| --- | --- | --- | --- | --- | --- | --- |"]
+        for a, b in c.changed[:limit]:
+            out.append(f"| {_kind(a, b)} | {escape(b.engine)} | {escape(b.scenario)} / {escape(b.variant)} | "
+                       f"{escape(b.check)} | {a.outcome.value} | {b.outcome.value} | {escape(b.detail)} |")
+        if len(c.changed) > limit:
+            out.append(f"\n… and {len(c.changed) - limit} more")
+    for label, only in (("A", c.only_a), ("B", c.only_b)):
+        if only:
+            out += ["", f"### Only in {label} ({len(only)})", ""]
+            out += [f"- \\[{escape(r.engine)}\\] {escape(r.scenario)} / {escape(r.variant)} / {escape(r.check)}: "
+                    f"{r.outcome.value}" for r in only[:limit]]
+            if len(only) > limit:
+                out.append(f"- … and {len(only) - limit} more")
+    return "\n".join(out) + "\n"
+
+
+def _key_json(r: Result) -> dict[str, str]:
+    return {"engine": r.engine, "scenario": r.scenario, "variant": r.variant, "check": r.check}
+
+
+def to_json(c: Comparison) -> dict[str, object]:
+    ca, cb = _counts(c.a), _counts(c.b)
+    return {
+        "a": {"path": str(c.a.path), "fastapi": c.a.fastapi, "counts": {o.value: ca[o] for o in Outcome}},
+        "b": {"path": str(c.b.path), "fastapi": c.b.fastapi, "counts": {o.value: cb[o] for o in Outcome}},
+        "rank": {o.value: RANK[o] for o in Outcome},
+        "changed": [{**_key_json(b), "a": a.outcome.value, "b": b.outcome.value, "kind": _kind(a, b),
+                     "detail_a": a.detail, "detail_b": b.detail} for a, b in c.changed],
+        "only_a": [{**_key_json(r), "outcome": r.outcome.value} for r in c.only_a],
+        "only_b": [{**_key_json(r), "outcome": r.outcome.value} for r in c.only_b],
+        "worse": len(c.worse),
+        "exit_code": c.exit_code,
+    }
