@@ -213,3 +213,15 @@ def test_report_files_get_the_usual_mode_not_mkstemps_0600(releases, tmp_path):
     finally:
         os.umask(old)
     assert {oct(p.stat().st_mode & 0o777) for p in out.iterdir()} == {"0o644"}  # a web server can serve them
+
+
+def test_shards_from_different_environments_are_flagged(tmp_path, base):
+    save(base, tmp_path / "a" / "results.json")
+    other = json.loads(json.dumps(base))
+    other["run"]["versions"]["starlette"] = "0.0.1-other"
+    save(other, tmp_path / "b" / "results.json")
+    merged = merge([tmp_path])
+    (version,) = merged.versions
+    assert merged.mixed_packages(version) == {"starlette": [base["run"]["versions"]["starlette"], "0.0.1-other"]}
+    assert "mixed starlette: " in markdown.render(merged, "t")
+    assert '"mixed":{"starlette":' in html.render(merged, "t")

@@ -121,6 +121,8 @@ def render_text(c: Comparison, limit: int = 50) -> str:
             for r in only[:limit]:
                 new_problem = label == "B" and r.outcome.is_problem
                 out.append(f"  {'WORSE ' if new_problem else ''}{_name(r)}: {r.outcome.value}")
+                if new_problem and r.detail:
+                    out.append(f"         B: {_first_line(r.detail)}")
             if len(only) > limit:
                 out.append(f"  ... and {len(only) - limit} more")
     verdict = (f"worse: {len(c.worse)} result(s) got worse or are new problems" if c.worse

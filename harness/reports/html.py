@@ -51,7 +51,7 @@ def page_data(merged: Merged, title: str) -> dict[str, object]:
     return {
         "title": title,
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "versions": [{"name": v, "packages": merged.runs[v][0].versions,
+        "versions": [{"name": v, "packages": merged.runs[v][0].versions, "mixed": merged.mixed_packages(v),
                       "files": [str(f.path) for f in merged.runs[v]],
                       "results": len(merged.results[v])} for v in versions],
         "engines": engines, "checks": checks, "scenarios": scenarios,
@@ -191,7 +191,8 @@ td.files { white-space: pre-line; font-size: .85em; }
       [v.name, v.packages.starlette, v.packages.pydantic, v.packages.python, v.results].forEach(function (t) {
         tr.appendChild(el("td", null, t === undefined ? "?" : t));
       });
-      tr.appendChild(el("td", {"class": "files"}, v.files.join("\\n")));
+      var mixed = Object.keys(v.mixed).map(function (k) { return "mixed " + k + ": " + v.mixed[k].join(" / "); });
+      tr.appendChild(el("td", {"class": "files"}, v.files.concat(mixed).join("\\n")));
       tb.appendChild(tr);
     });
     var lg = document.getElementById("legend");
@@ -263,10 +264,10 @@ td.files { white-space: pre-line; font-size: .85em; }
     });
     mine.sort(function (a, b) { return a[5] - b[5]; });  // worst first
     mine.slice(0, MAX_ROWS).forEach(function (r) {
-      var tr = el("tr", {"class": "result o-" + slug(O[r[5]].name), "data-outcome": O[r[5]].name});
+      var tr = el("tr", {"class": "result", "data-outcome": O[r[5]].name});
       tr.appendChild(el("td", null, D.scenarios[r[2]]));
       tr.appendChild(el("td", null, S[r[3]]));
-      tr.appendChild(el("td", null, O[r[5]].name));
+      tr.appendChild(el("td", {"class": "o-" + slug(O[r[5]].name)}, O[r[5]].name));
       var td = el("td");
       td.appendChild(el("pre", {"class": "detail"}, S[r[6]]));
       tr.appendChild(td);

@@ -56,7 +56,9 @@ def render(merged: Merged, title: str, max_details: int = 30) -> str:
         problems = sum(r.outcome.is_problem for r in merged.results[v].values())
         out.append(f"- FastAPI **{escape(v)}**: Starlette {escape(first.get('starlette', '?'))}, "
                    f"Python {escape(first.get('python', '?'))}; {len(merged.runs[v])} file(s), "
-                   f"{len(merged.results[v])} results, {problems} problem(s)")
+                   f"{len(merged.results[v])} results, {problems} problem(s)"
+                   + "".join(f"; ⚠️ mixed {escape(name)}: {escape(' / '.join(vs))}"
+                             for name, vs in merged.mixed_packages(v).items()))
     out += ["", "## Matrix", "",
             "Worst outcome of each check per engine and FastAPI version; `n/m`: results with that outcome "
             "of all its results (over scenarios and variants).", "",

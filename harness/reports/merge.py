@@ -150,6 +150,15 @@ class Merged:
     def scenarios(self) -> list[str]:
         return list(dict.fromkeys(k[1] for v in self.versions for k in self.results[v]))
 
+    def mixed_packages(self, version: str) -> dict[str, list[str]]:
+        """Packages whose version differs between the files of one FastAPI version (shards run in
+        different environments: worth a warning, since their results are merged as one)."""
+        seen: dict[str, dict[str, None]] = {}
+        for f in self.runs[version]:
+            for name, v in f.versions.items():
+                seen.setdefault(name, {})[v] = None
+        return {name: list(vs) for name, vs in seen.items() if len(vs) > 1}
+
     def all_results(self) -> Iterable[tuple[str, Result]]:
         for v in self.versions:
             for r in self.results[v].values():
