@@ -225,3 +225,18 @@ def test_shards_from_different_environments_are_flagged(tmp_path, base):
     assert merged.mixed_packages(version) == {"starlette": [base["run"]["versions"]["starlette"], "0.0.1-other"]}
     assert "mixed starlette: " in markdown.render(merged, "t")
     assert '"mixed":{"starlette":' in html.render(merged, "t")
+
+
+def test_a_change_below_the_worst_outcome_is_still_listed(tmp_path, base):
+    def set_check(outcomes):
+        def edit(results):
+            mine = [r for r in results if r["check"] == "openapi"]
+            for r, o in zip(mine, outcomes + ["pass"] * len(mine)):
+                r["outcome"] = o
+        return edit
+    save(base, tmp_path / "1" / "results.json", fastapi="1.0.0", edit=set_check([]))
+    save(base, tmp_path / "2" / "results.json", fastapi="1.1.0", edit=set_check(["n/a", "n/a"]))
+    (change,) = [c for c in merge([tmp_path]).changes() if c.check == "openapi"]
+    assert (change.before, change.after) == (Outcome.PASS, Outcome.PASS)
+    assert change.transitions == ((Outcome.PASS, Outcome.NA, 2),)
+    assert change.describe() == "changed in 1.1.0: still pass at worst (since 1.0.0; results: pass -> n/a x2)"

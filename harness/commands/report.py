@@ -1,4 +1,8 @@
-"""``stream-harness report [PATHS...]``: merge results files of many FastAPI versions into one report."""
+"""``stream-harness report [PATHS...]``: merge results files of many FastAPI versions into one report.
+
+It exits 0 once the reports are written, whatever they show: the gates are ``run`` (this version)
+and ``compare`` (this run against a baseline); 2 on bad input.
+"""
 
 from __future__ import annotations
 
@@ -44,10 +48,13 @@ def report(args: argparse.Namespace) -> int:
     n = sum(len(merged.results[v]) for v in merged.versions)
     print(f"merged {n} results from {len(merged.files)} file(s): FastAPI {', '.join(merged.versions)}"
           + (f" ({merged.duplicates} duplicate record(s) with the same outcome)" if merged.duplicates else ""))
-    for c in merged.conflicts:
+    for c in merged.conflicts[:args.max_details]:
         r = c.first
         print(f"conflict: FastAPI {c.version} [{r.engine}] {r.scenario} / {r.variant} / {r.check}: "
               f"{c.first.outcome.value} in {c.first_from} vs {c.second.outcome.value} in {c.second_from}",
+              file=sys.stderr)
+    if len(merged.conflicts) > args.max_details:
+        print(f"... and {len(merged.conflicts) - args.max_details} more conflict(s): all are in the reports",
               file=sys.stderr)
     written = []
     for fmt in formats:
@@ -57,8 +64,7 @@ def report(args: argparse.Namespace) -> int:
         elif fmt == "html":
             html.write(path, merged, args.title)
         else:
-            from ..reports import atomic_write
-            atomic_write(path, junit.render_merged(merged))
+            junit.write_merged(path, merged)
         written.append(str(path))
     changes = merged.changes()
     print(f"{len(changes)} change(s) along the releases, {len(merged.problems())} problem(s), "

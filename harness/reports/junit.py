@@ -1,5 +1,8 @@
 """JUnit XML: one testcase per result, so any CI shows the matrix in its test tab.
 
+``render`` writes one run (a testsuite per engine and scenario); ``render_merged`` a merged report
+across FastAPI versions (a testsuite per version and engine).
+
 Mapping: fail -> <failure>, error -> <error>, unsupported and n/a -> <skipped>; pass, non-strict and
 informational pass, with the outcome in a property. Text from the app under test is already
 escaped by the checks (repr); characters XML 1.0 cannot carry are replaced here as well.
@@ -19,7 +22,7 @@ from . import atomic_write
 if TYPE_CHECKING:
     from .merge import Merged
 
-__all__ = ["render", "write", "add_suite", "new_document", "to_bytes", "clean", "render_merged"]
+__all__ = ["render", "write", "add_suite", "new_document", "to_bytes", "clean", "render_merged", "write_merged"]
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -107,3 +110,7 @@ def render_merged(merged: "Merged") -> bytes:
                     suite.set("tests", str(int(suite.get("tests")) + 1))
                     suite.set("errors", str(int(suite.get("errors")) + 1))
     return to_bytes(suites)
+
+
+def write_merged(path: Path, merged: "Merged") -> None:
+    atomic_write(path, render_merged(merged))
