@@ -103,6 +103,9 @@ def test_results_in_one_run_only(tmp_path, base, a, capsys):
     fewer = save(base, tmp_path / "fewer" / "results.json", edit=drop_first)
     rc, out, _ = run(capsys, a, fewer)  # gone from B: listed, not worse
     assert rc == 0 and "1 result(s) only in A:" in out
+    assert "(1 result(s) of A are missing from B: --missing-is-worse counts them)" in out
+    rc, out, _ = run(capsys, a, fewer, "--missing-is-worse")  # unless coverage is part of the gate
+    assert rc == 1 and "or are missing from B" in out and "  WORSE [asgi]" in out
 
     rc, out, _ = run(capsys, fewer, a)  # new in B, not a problem: fine
     assert (rc == 0) == (not Outcome(base["results"][0]["outcome"]).is_problem)

@@ -15,6 +15,8 @@ def configure(cmp: argparse.ArgumentParser) -> None:
     cmp.add_argument("b", type=Path, metavar="B", help="the run to judge against it")
     cmp.add_argument("--format", choices=["text", "md", "json"], default="text",
                      help="text (default), md (for a PR comment) or json")
+    cmp.add_argument("--missing-is-worse", action="store_true",
+                     help="count results present in A but missing from B as worse (B lost coverage)")
     cmp.add_argument("--limit", type=int, default=50, metavar="N",
                      help="list at most N results per section in text and md (0: all; default: 50)")
 
@@ -29,7 +31,7 @@ def compare_(args: argparse.Namespace) -> int:
             print(f"warning: {side.label}: conflicting records of [{c.first.engine}] {c.first.scenario} / "
                   f"{c.first.variant} / {c.first.check}: {c.first.outcome.value} vs {c.second.outcome.value} "
                   f"(the worse is compared)", file=sys.stderr)
-    result = compare(a, b)
+    result = compare(a, b, missing_is_worse=args.missing_is_worse)
     limit = args.limit if args.limit > 0 else 1 << 62
     if args.format == "json":
         print(json.dumps(to_json(result), indent=1))

@@ -7,7 +7,8 @@ ranks higher than A's in :data:`RANK`, the order of how bad an outcome is for a 
 
 (``unsupported`` ranks above ``non-strict``: a feature that vanished is worse than one that holds
 only with help.) A result present only in B counts as worse when it is a ``fail`` or ``error`` (a
-new problem); one present only in A is listed, not counted (B may be a narrower selection).
+new problem); one present only in A is listed, not counted (B may be a narrower selection), unless
+``missing_is_worse`` (``compare --missing-is-worse``): then a gate also fails when B lost coverage.
 """
 
 from __future__ import annotations
@@ -45,12 +46,15 @@ class Comparison:
     changed: list[tuple[Result, Result]]  # (in A, in B), outcome differs
     only_a: list[Result]
     only_b: list[Result]
+    missing_is_worse: bool = False
 
     @property
-    def worse(self) -> list[tuple[Result | None, Result]]:
-        """Changes to a worse outcome, and problems that are new in B."""
-        out: list[tuple[Result | None, Result]] = [(a, b) for a, b in self.changed if RANK[b.outcome] > RANK[a.outcome]]
-        return out + [(None, b) for b in self.only_b if b.outcome.is_problem]
+    def worse(self) -> list[tuple[Result | None, Result | None]]:
+        """Changes to a worse outcome, problems that are new in B (and, if asked, results B lost)."""
+        out: list[tuple[Result | None, Result | None]] = [(a, b) for a, b in self.changed
+                                                          if RANK[b.outcome] > RANK[a.outcome]]
+        out += [(None, b) for b in self.only_b if b.outcome.is_problem]
+        return out + ([(a, None) for a in self.only_a] if self.missing_is_worse else [])
 
     @property
     def better(self) -> list[tuple[Result, Result]]:
@@ -71,12 +75,12 @@ def load_side(label: str, path: Path) -> Side:
     return Side(label, path, version, merged.results[version], merged)
 
 
-def compare(a: Side, b: Side) -> Comparison:
+def compare(a: Side, b: Side, missing_is_worse: bool = False) -> Comparison:
     changed = [(a.results[k], b.results[k]) for k in a.results if k in b.results
                and a.results[k].outcome is not b.results[k].outcome]
     only_a = [r for k, r in a.results.items() if k not in b.results]
     only_b = [r for k, r in b.results.items() if k not in a.results]
-    return Comparison(a, b, changed, only_a, only_b)
+    return Comparison(a, b, changed, only_a, only_b, missing_is_worse)
 
 
 def _counts(side: Side) -> Counter:
@@ -120,13 +124,16 @@ def render_text(c: Comparison, limit: int = 50) -> str:
             out.append(f"\n{len(only)} result(s) only in {label}:")
             for r in only[:limit]:
                 new_problem = label == "B" and r.outcome.is_problem
-                out.append(f"  {'WORSE ' if new_problem else ''}{_name(r)}: {r.outcome.value}")
+                lost = label == "A" and c.missing_is_worse
+                out.append(f"  {'WORSE ' if new_problem or lost else ''}{_name(r)}: {r.outcome.value}")
                 if new_problem and r.detail:
                     out.append(f"         B: {_first_line(r.detail)}")
             if len(only) > limit:
                 out.append(f"  ... and {len(only) - limit} more")
-    verdict = (f"worse: {len(c.worse)} result(s) got worse or are new problems" if c.worse
-               else "nothing got worse")
+    verdict = (f"worse: {len(c.worse)} result(s) got worse, are new problems"
+               + (" or are missing from B" if c.missing_is_worse else "") if c.worse else "nothing got worse")
+    if c.only_a and not c.missing_is_worse:
+        verdict += f" ({len(c.only_a)} result(s) of A are missing from B: --missing-is-worse counts them)"
     out.append(f"\n{verdict}")
     return "\n".join(out)
 
@@ -135,8 +142,9 @@ def render_markdown(c: Comparison, limit: int = 50) -> str:
     ca, cb = _counts(c.a), _counts(c.b)
     out = [f"## FastAPI {escape(c.a.fastapi)} → {escape(c.b.fastapi)}: "
            + ("❌ " + str(len(c.worse)) + " worse" if c.worse else "✅ nothing got worse"), "",
-           f"A: `{escape(str(c.a.path))}` ({len(c.a.results)} results) · B: `{escape(str(c.b.path))}` "
-           f"({len(c.b.results)} results)", "",
+           f"A: {escape(str(c.a.path))} ({len(c.a.results)} results) · B: {escape(str(c.b.path))} "
+           f"({len(c.b.results)} results)"
+           + (f" · {len(c.only_a)} result(s) of A missing from B" if c.only_a else ""), "",
            "| outcome | A | B |", "| --- | ---: | ---: |"]
     out += [f"| {o.value} | {ca[o]} | {cb[o]} |" for o in sorted(Outcome, key=lambda o: (RANK[o], o.value))
             if ca[o] or cb[o]]
