@@ -60,7 +60,8 @@ def test_a_regression_exits_1_and_is_named(tmp_path, base, a, capsys):
     assert rc == 1 and data["exit_code"] == 1 and data["worse"] == 1
     (change,) = data["changed"]
     assert change == {"engine": "asgi", "scenario": "story", "variant": r["variant"], "check": "chunk-order",
-                      "a": r["outcome"], "b": "fail", "kind": "worse", "detail_a": r["detail"], "detail_b": NASTY}
+                      "a": r["outcome"], "b": "fail", "kind": "worse", "detail_a": r["detail"], "detail_b": NASTY,
+                      "expected_b": None}
     assert data["b"]["counts"]["fail"] == data["a"]["counts"]["fail"] + 1
 
     rc, out, _ = run(capsys, a, b, "--format", "md")
@@ -150,3 +151,27 @@ def test_the_console_script_exits_with_the_verdict(tmp_path, base, a):
         proc = subprocess.run([sys.executable, "-m", "harness.cli", "compare", str(a), str(other)],
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == code, proc.stdout + proc.stderr
+
+
+def test_an_outcome_an_expectation_declared_is_shown_not_counted(tmp_path, base, a, capsys):
+    """The runner writes a scenario's expectation into ``extra["expected"]``: a known deviation."""
+    def declared_fail(results):
+        regress("chunk-order", "known")(results)
+        r = next(r for r in results if r["outcome"] == "fail" and r["detail"] == "known")
+        r["extra"] = {**r["extra"], "expected": {"outcome": "fail", "reason": "this payload <differs>"}}
+    b = save(base, tmp_path / "b" / "results.json", edit=declared_fail)
+    rc, out, _ = run(capsys, a, b)
+    assert rc == 0, out
+    assert "0 worse, 0 better, 1 worse but declared by an expectation" in out
+    assert "EXPECTED [asgi] story" in out and "expected: this payload <differs>" in out
+    rc, out, _ = run(capsys, a, b, "--format", "md")
+    assert rc == 0 and "expected: this payload &lt;differs&gt;" in out
+
+    # the same fail without the declaration, or declaring another outcome, is a regression
+    def other_declared(results):
+        declared_fail(results)
+        for r in results:
+            if "expected" in r["extra"]:
+                r["extra"]["expected"]["outcome"] = "non-strict"
+    c = save(base, tmp_path / "c" / "results.json", edit=other_declared)
+    assert run(capsys, a, c)[0] == 1

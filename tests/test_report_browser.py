@@ -26,7 +26,10 @@ def report(tmp_path_factory) -> tuple[Path, dict]:
     """report.html over two 'releases' x two engines, one chunk-order result regressed with NASTY."""
     tmp = tmp_path_factory.mktemp("browser")
     base = load(real_run(tmp / "run"))
-    save(base, tmp / "in" / "0.134.0" / "results.json", fastapi="0.134.0")
+    def declare_first(results):  # an expectation's reason, shown beside its result
+        results[0]["extra"] = {**results[0]["extra"],
+                               "expected": {"outcome": results[0]["outcome"], "reason": "known <b>why</b>"}}
+    save(base, tmp / "in" / "0.134.0" / "results.json", fastapi="0.134.0", edit=declare_first)
     save(base, tmp / "in" / "0.140.0" / "results.json", fastapi="0.140.0", edit=regress("chunk-order"))
     save(base, tmp / "in" / "0.140.0-uv" / "results.json", fastapi="0.140.0", engine="uvicorn")
     assert main(["report", str(tmp / "in"), "--output-dir", str(tmp / "out"), "--format", "html"]) == 0
@@ -125,3 +128,12 @@ def test_drill_down_shows_details_as_text(page, report):
     # the drill-down follows the filters too
     page.select_option("#f-outcome", "fail")
     assert page.locator("#drill-table tbody tr").count() == 1
+
+
+def test_drill_down_shows_an_expectations_reason(page, report):
+    _, base = report
+    r0 = base["results"][0]
+    cell(page, "asgi", r0["check"], "0.134.0").click()
+    (reason,) = page.locator("#drill div.expected").all_inner_texts()
+    assert reason == "expected: known <b>why</b>"
+    assert page.locator("#drill b").count() == 0

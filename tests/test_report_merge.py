@@ -240,3 +240,18 @@ def test_a_change_below_the_worst_outcome_is_still_listed(tmp_path, base):
     assert (change.before, change.after) == (Outcome.PASS, Outcome.PASS)
     assert change.transitions == ((Outcome.PASS, Outcome.NA, 2),)
     assert change.describe() == "changed in 1.1.0: still pass at worst (since 1.0.0; results: pass -> n/a x2)"
+
+
+def test_expected_problems_are_marked_in_the_reports(tmp_path, base):
+    def declared_fail(results):
+        regress("openapi", "known")(results)
+        r = next(r for r in results if r["detail"] == "known")
+        r["extra"] = {**r["extra"], "expected": {"outcome": "fail", "reason": "a known <deviation>"}}
+    save(base, tmp_path / "1" / "results.json", edit=declared_fail)
+    merged = merge([tmp_path])
+    md = markdown.render(merged, "t")
+    assert "of them expected)" in md and "❌ fail (expected: a known &lt;deviation&gt;) | known |" in md
+    data = html.page_data(merged, "t")
+    (row,) = [r for r in data["results"] if data["strings"][r[6]] == "known"]
+    assert data["strings"][row[7]] == "a known <deviation>"
+    assert all(r[7] == -1 for r in data["results"] if r is not row)

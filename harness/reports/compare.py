@@ -6,7 +6,8 @@ ranks higher than A's in :data:`RANK`, the order of how bad an outcome is for a 
     pass  <  informational = n/a  <  non-strict  <  unsupported  <  fail  <  error
 
 (``unsupported`` ranks above ``non-strict``: a feature that vanished is worse than one that holds
-only with help.) A result present only in B counts as worse when it is a ``fail`` or ``error`` (a
+only with help.) An outcome of B that an expectation declared (``extra["expected"]``) is a known
+deviation: listed with its reason, never counted. A result present only in B counts as worse when it is a ``fail`` or ``error`` (a
 new problem); one present only in A is listed, not counted (B may be a narrower selection), unless
 ``missing_is_worse`` (``compare --missing-is-worse``): then a gate also fails when B lost coverage.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..outcomes import Outcome, Result
 from .markdown import escape
-from .merge import Merged, ResultKey, merge, result_key
+from .merge import Merged, ResultKey, expected_reason, merge
 
 __all__ = ["RANK", "Side", "Comparison", "load_side", "compare", "render_text", "render_markdown", "to_json"]
 
@@ -50,10 +51,12 @@ class Comparison:
 
     @property
     def worse(self) -> list[tuple[Result | None, Result | None]]:
-        """Changes to a worse outcome, problems that are new in B (and, if asked, results B lost)."""
+        """Changes to a worse outcome, problems that are new in B (and, if asked, results B lost);
+        an outcome of B that an expectation declared (a known deviation) is shown, not counted."""
         out: list[tuple[Result | None, Result | None]] = [(a, b) for a, b in self.changed
-                                                          if RANK[b.outcome] > RANK[a.outcome]]
-        out += [(None, b) for b in self.only_b if b.outcome.is_problem]
+                                                          if RANK[b.outcome] > RANK[a.outcome]
+                                                          and expected_reason(b) is None]
+        out += [(None, b) for b in self.only_b if b.outcome.is_problem and expected_reason(b) is None]
         return out + ([(a, None) for a in self.only_a] if self.missing_is_worse else [])
 
     @property
@@ -92,7 +95,9 @@ def _name(r: Result) -> str:
 
 
 def _kind(a: Result, b: Result) -> str:
-    return "worse" if RANK[b.outcome] > RANK[a.outcome] else "better" if RANK[b.outcome] < RANK[a.outcome] else "other"
+    if RANK[b.outcome] > RANK[a.outcome]:
+        return "expected" if expected_reason(b) else "worse"
+    return "better" if RANK[b.outcome] < RANK[a.outcome] else "other"
 
 
 def _first_line(text: str, limit: int = 160) -> str:
@@ -110,11 +115,14 @@ def render_text(c: Comparison, limit: int = 50) -> str:
         if ca[o] or cb[o]:
             out.append(f"{o.value:<14}{ca[o]:>7}{cb[o]:>7}{'':>3}{cb[o] - ca[o]:+d}" if cb[o] != ca[o]
                        else f"{o.value:<14}{ca[o]:>7}{cb[o]:>7}")
-    out += ["", f"{len(c.changed)} outcome(s) changed: {len([1 for a, b in c.changed if _kind(a, b) == 'worse'])} worse, "
-                f"{len(c.better)} better"]
-    order = {"worse": 0, "other": 1, "better": 2}
+    kinds = Counter(_kind(a, b) for a, b in c.changed)
+    out += ["", f"{len(c.changed)} outcome(s) changed: {kinds['worse']} worse, {kinds['better']} better"
+                + (f", {kinds['expected']} worse but declared by an expectation" if kinds["expected"] else "")]
+    order = {"worse": 0, "expected": 1, "other": 2, "better": 3}
     for a, b in sorted(c.changed, key=lambda ab: (order[_kind(*ab)], ab[1].engine, ab[1].scenario))[:limit]:
         out.append(f"  {_kind(a, b).upper():<6} {_name(b)}: {a.outcome.value} -> {b.outcome.value}")
+        if expected_reason(b):
+            out.append(f"         expected: {_first_line(expected_reason(b))}")
         if b.detail:
             out.append(f"         B: {_first_line(b.detail)}")
     if len(c.changed) > limit:
@@ -123,7 +131,7 @@ def render_text(c: Comparison, limit: int = 50) -> str:
         if only:
             out.append(f"\n{len(only)} result(s) only in {label}:")
             for r in only[:limit]:
-                new_problem = label == "B" and r.outcome.is_problem
+                new_problem = label == "B" and r.outcome.is_problem and not expected_reason(r)
                 lost = label == "A" and c.missing_is_worse
                 out.append(f"  {'WORSE ' if new_problem or lost else ''}{_name(r)}: {r.outcome.value}")
                 if new_problem and r.detail:
@@ -152,8 +160,9 @@ def render_markdown(c: Comparison, limit: int = 50) -> str:
         out += ["", f"### Changed outcomes ({len(c.changed)})", "",
                 "| | engine | scenario / variant | check | A | B | detail (B) |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for a, b in c.changed[:limit]:
+            known = f"expected: {expected_reason(b)} ⏎ " if expected_reason(b) else ""
             out.append(f"| {_kind(a, b)} | {escape(b.engine)} | {escape(b.scenario)} / {escape(b.variant)} | "
-                       f"{escape(b.check)} | {a.outcome.value} | {b.outcome.value} | {escape(b.detail)} |")
+                       f"{escape(b.check)} | {a.outcome.value} | {b.outcome.value} | {escape(known + b.detail)} |")
         if len(c.changed) > limit:
             out.append(f"\n… and {len(c.changed) - limit} more")
     for label, only in (("A", c.only_a), ("B", c.only_b)):
@@ -177,7 +186,8 @@ def to_json(c: Comparison) -> dict[str, object]:
         "b": {"path": str(c.b.path), "fastapi": c.b.fastapi, "counts": {o.value: cb[o] for o in Outcome}},
         "rank": {o.value: RANK[o] for o in Outcome},
         "changed": [{**_key_json(b), "a": a.outcome.value, "b": b.outcome.value, "kind": _kind(a, b),
-                     "detail_a": a.detail, "detail_b": b.detail} for a, b in c.changed],
+                     "detail_a": a.detail, "detail_b": b.detail, "expected_b": expected_reason(b)}
+                    for a, b in c.changed],
         "only_a": [{**_key_json(r), "outcome": r.outcome.value} for r in c.only_a],
         "only_b": [{**_key_json(r), "outcome": r.outcome.value} for r in c.only_b],
         "worse": len(c.worse),

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..outcomes import Outcome
 from . import atomic_write
-from .merge import Merged
+from .merge import Merged, expected_reason
 
 __all__ = ["page_data", "embed_json", "render", "write"]
 
@@ -46,8 +46,9 @@ def page_data(merged: Merged, title: str) -> dict[str, object]:
     for vi, v in enumerate(versions):
         for r in merged.results[v].values():
             claims.setdefault(r.check, r.claim)
+            reason = expected_reason(r)
             rows.append([vi, e_ix[r.engine], s_ix[r.scenario], sid(r.variant), c_ix[r.check],
-                         o_ix[r.outcome], sid(r.detail)])
+                         o_ix[r.outcome], sid(r.detail), -1 if reason is None else sid(reason)])
     return {
         "title": title,
         "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -119,6 +120,7 @@ pre.detail { margin: 0; white-space: pre-wrap; word-break: break-word; max-width
 ul { padding-left: 1.3em; }
 .muted { color: #777; }
 td.files { white-space: pre-line; font-size: .85em; }
+div.expected { font-style: italic; color: #555; }
 </style>
 </head>
 <body>
@@ -166,7 +168,7 @@ td.files { white-space: pre-line; font-size: .85em; }
   }
   function slug(name) { return name.replace(/[^a-z]+/g, "-"); }
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
-  function selected(r) {  // r = [version, engine, scenario, variant, check, outcome, detail]
+  function selected(r) {  // r = [version, engine, scenario, variant, check, outcome, detail, expected reason or -1]
     return (state.engine === "" || D.engines[r[1]] === state.engine) &&
            (state.scenario === "" || D.scenarios[r[2]] === state.scenario) &&
            (state.check === "" || D.checks[r[4]] === state.check) &&
@@ -269,6 +271,7 @@ td.files { white-space: pre-line; font-size: .85em; }
       tr.appendChild(el("td", null, S[r[3]]));
       tr.appendChild(el("td", {"class": "o-" + slug(O[r[5]].name)}, O[r[5]].name));
       var td = el("td");
+      if (r[7] >= 0) td.appendChild(el("div", {"class": "expected"}, "expected: " + S[r[7]]));
       td.appendChild(el("pre", {"class": "detail"}, S[r[6]]));
       tr.appendChild(td);
       tb.appendChild(tr);

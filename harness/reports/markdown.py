@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..outcomes import Outcome
 from . import atomic_write
-from .merge import Merged
+from .merge import Merged, expected_reason
 
 __all__ = ["EMOJI", "escape", "render", "write"]
 
@@ -37,6 +37,11 @@ def escape(text: str, limit: int = 200) -> str:
     if len(text) > limit:
         text = text[:limit].rstrip() + "…"
     return _SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def _known(r) -> str:
+    reason = expected_reason(r)
+    return f" (expected: {escape(reason, limit=120)})" if reason else ""
 
 
 def _cell(counts, worst: Outcome) -> str:
@@ -95,7 +100,8 @@ def render(merged: Merged, title: str, max_details: int = 30) -> str:
             out.append(f"- … and {len(merged.conflicts) - max_details} more")
 
     problems = merged.problems()
-    out += ["", f"## Problems ({len(problems)})", ""]
+    known = sum(expected_reason(r) is not None for _, r in problems)
+    out += ["", f"## Problems ({len(problems)}" + (f", {known} of them expected" if known else "") + ")", ""]
     if not problems:
         out.append("No fail or error in any version.")
     else:
@@ -103,7 +109,7 @@ def render(merged: Merged, title: str, max_details: int = 30) -> str:
                 "| --- | --- | --- | --- | --- | --- |"]
         for v, r in problems[:max_details]:
             out.append(f"| {escape(v)} | {escape(r.engine)} | {escape(r.scenario)} / {escape(r.variant)} | "
-                       f"{escape(r.check)} | {EMOJI[r.outcome]} {r.outcome.value} | {escape(r.detail)} |")
+                       f"{escape(r.check)} | {EMOJI[r.outcome]} {r.outcome.value}{_known(r)} | {escape(r.detail)} |")
         if len(problems) > max_details:
             out += ["", f"… and {len(problems) - max_details} more: every detail is in report.html and the results files."]
     return "\n".join(out) + "\n"

@@ -25,7 +25,7 @@ from ..outcomes import Outcome, Result
 from . import json as json_report
 
 __all__ = ["RunFile", "Conflict", "Cell", "Change", "Merged", "find_results", "read_run", "merge",
-           "version_key", "ResultKey"]
+           "version_key", "ResultKey", "result_key", "expected_reason"]
 
 RESULTS_NAME = "results.json"
 
@@ -37,6 +37,15 @@ _STR_FIELDS = ("scenario", "variant", "engine", "check", "claim", "detail")
 
 def result_key(r: Result) -> ResultKey:
     return (r.engine, r.scenario, r.variant, r.check)
+
+
+def expected_reason(r: Result) -> str | None:
+    """Why this outcome is known, when an expectation declared exactly it (the runner writes
+    ``extra["expected"] = {"outcome", "reason"}``): a known deviation is shown, not counted as new."""
+    declared = r.extra.get("expected") if isinstance(r.extra, dict) else None
+    if isinstance(declared, dict) and declared.get("outcome") == r.outcome.value:
+        return str(declared.get("reason") or "declared in an expectation")
+    return None
 
 
 def version_key(text: str) -> tuple:
