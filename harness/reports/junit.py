@@ -1,5 +1,8 @@
 """JUnit XML: one testcase per result, so any CI shows the matrix in its test tab.
 
+``render`` writes one run (a testsuite per engine and scenario); ``render_merged`` a merged report
+across FastAPI versions (a testsuite per version and engine).
+
 Mapping: fail -> <failure>, error -> <error>, unsupported and n/a -> <skipped>; pass, non-strict and
 informational pass, with the outcome in a property. Text from the app under test is already
 escaped by the checks (repr); characters XML 1.0 cannot carry are replaced here as well.
@@ -10,49 +13,104 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..environment import RunInfo
 from ..outcomes import Outcome, Result
 from . import atomic_write
 
-__all__ = ["render", "write"]
+if TYPE_CHECKING:
+    from .merge import Merged
+
+__all__ = ["render", "write", "add_suite", "new_document", "to_bytes", "clean", "render_merged", "write_merged"]
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
+    """Replace what XML 1.0 cannot carry with a visible \\xNN escape."""
     return _XML_INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+def add_suite(suites: ET.Element, name: str, group: list[Result], properties: dict[str, str],
+              classname_prefix: str = "") -> ET.Element:
+    """Append one ``<testsuite>`` of ``group`` (one testcase per result) to ``suites``."""
+    suite = ET.SubElement(suites, "testsuite", name=clean(name), tests=str(len(group)),
+                          failures=str(sum(r.outcome is Outcome.FAIL for r in group)),
+                          errors=str(sum(r.outcome is Outcome.ERROR for r in group)),
+                          skipped=str(sum(r.outcome in (Outcome.NA, Outcome.UNSUPPORTED) for r in group)),
+                          time=f"{sum(r.duration_s for r in group):.6f}")
+    props = ET.SubElement(suite, "properties")
+    for k, v in properties.items():
+        ET.SubElement(props, "property", name=k, value=clean(v))
+    for r in group:
+        case = ET.SubElement(suite, "testcase", classname=clean(f"{classname_prefix}{r.engine}.{r.scenario}.{r.variant}"),
+                             name=clean(r.check), time=f"{r.duration_s:.6f}")
+        ET.SubElement(ET.SubElement(case, "properties"), "property", name="outcome", value=r.outcome.value)
+        detail = clean(r.detail)
+        if r.outcome is Outcome.FAIL:
+            ET.SubElement(case, "failure", message=clean(r.detail.splitlines()[0] if r.detail else "")).text = detail
+        elif r.outcome is Outcome.ERROR:
+            ET.SubElement(case, "error", message=clean(r.detail.splitlines()[0] if r.detail else "")).text = detail
+        elif r.outcome in (Outcome.NA, Outcome.UNSUPPORTED):
+            ET.SubElement(case, "skipped", message=clean(f"{r.outcome.value}: {r.detail}"))
+        elif detail:
+            ET.SubElement(case, "system-out").text = f"{r.outcome.value}: {detail}"
+    return suite
+
+
+def new_document() -> ET.Element:
+    return ET.Element("testsuites", name="fastapi-stream-harness")
+
+
+def to_bytes(suites: ET.Element) -> bytes:
+    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+
+
 def render(info: RunInfo, results: list[Result]) -> bytes:
-    suites = ET.Element("testsuites", name="fastapi-stream-harness")
+    suites = new_document()
     by_suite: dict[str, list[Result]] = {}
     for r in results:
         by_suite.setdefault(f"{r.engine}.{r.scenario}", []).append(r)
     for name, group in by_suite.items():
-        suite = ET.SubElement(suites, "testsuite", name=_clean(name), tests=str(len(group)),
-                              failures=str(sum(r.outcome is Outcome.FAIL for r in group)),
-                              errors=str(sum(r.outcome is Outcome.ERROR for r in group)),
-                              skipped=str(sum(r.outcome in (Outcome.NA, Outcome.UNSUPPORTED) for r in group)),
-                              time=f"{sum(r.duration_s for r in group):.6f}")
-        props = ET.SubElement(suite, "properties")
-        for k, v in info.versions.items():
-            ET.SubElement(props, "property", name=k, value=_clean(v))
-        for r in group:
-            case = ET.SubElement(suite, "testcase", classname=_clean(f"{r.engine}.{r.scenario}.{r.variant}"),
-                                 name=_clean(r.check), time=f"{r.duration_s:.6f}")
-            ET.SubElement(ET.SubElement(case, "properties"), "property", name="outcome", value=r.outcome.value)
-            detail = _clean(r.detail)
-            if r.outcome is Outcome.FAIL:
-                ET.SubElement(case, "failure", message=_clean(r.detail.splitlines()[0] if r.detail else "")).text = detail
-            elif r.outcome is Outcome.ERROR:
-                ET.SubElement(case, "error", message=_clean(r.detail.splitlines()[0] if r.detail else "")).text = detail
-            elif r.outcome in (Outcome.NA, Outcome.UNSUPPORTED):
-                ET.SubElement(case, "skipped", message=_clean(f"{r.outcome.value}: {r.detail}"))
-            elif detail:
-                ET.SubElement(case, "system-out").text = f"{r.outcome.value}: {detail}"
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+        add_suite(suites, name, group, info.versions)
+    return to_bytes(suites)
 
 
 def write(path: Path, info: RunInfo, results: list[Result]) -> None:
     atomic_write(path, render(info, results))
+
+
+def render_merged(merged: "Merged") -> bytes:
+    """Every version of a merged report: one testsuite per (FastAPI version, engine).
+
+    A conflicting duplicate (two records of one result with different outcomes) is one more
+    testcase with an ``<error>``, so a CI test tab shows it too.
+    """
+    suites = new_document()
+    for version in merged.versions:
+        files = merged.runs[version]
+        by_engine: dict[str, list[Result]] = {}
+        for r in merged.results[version].values():
+            by_engine.setdefault(r.engine, []).append(r)
+        props = dict(files[0].versions)
+        props["files"] = " ".join(str(f.path) for f in files)
+        for engine in sorted(by_engine, key=lambda e: (e != "asgi", e)):
+            suite = add_suite(suites, f"fastapi-{version}.{engine}", by_engine[engine], props,
+                              classname_prefix=f"fastapi-{version}.")
+            for c in merged.conflicts:
+                if c.version == version and c.first.engine == engine:
+                    r = c.first
+                    case = ET.SubElement(suite, "testcase", name=clean(f"{r.check} (conflicting records)"),
+                                         classname=clean(f"fastapi-{version}.{r.engine}.{r.scenario}.{r.variant}"))
+                    text = (f"{c.first.outcome.value} in {c.first_from}: {c.first.detail}\n"
+                            f"{c.second.outcome.value} in {c.second_from}: {c.second.detail}")
+                    ET.SubElement(case, "error", message=clean(
+                        f"conflicting records: {c.first.outcome.value} vs {c.second.outcome.value}")).text = clean(text)
+                    suite.set("tests", str(int(suite.get("tests")) + 1))
+                    suite.set("errors", str(int(suite.get("errors")) + 1))
+    return to_bytes(suites)
+
+
+def write_merged(path: Path, merged: "Merged") -> None:
+    atomic_write(path, render_merged(merged))
