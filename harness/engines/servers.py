@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..control import ControlClient
+from ..encoding import decode_trace
 from ..errors import HarnessError
 from ..latency import probe_loop
 from ..modes import CUT_AT, NORMAL, Mode, modes_for
@@ -217,9 +218,11 @@ class ServerEngine:
     name: str
 
     def __init__(self, *, builder_ref: str = "harness.routes:build_route", scenarios_dirs: list[str] | None = None,
-                 lockstep_wait_s: float = 2.0) -> None:
+                 lockstep_wait_s: float = 2.0, app: dict | None = None) -> None:
         self.config = {"builder": builder_ref, "scenarios_dirs": [str(d) for d in scenarios_dirs or []],
                        "sys_path": [p for p in sys.path if p], "lockstep_wait_s": lockstep_wait_s}
+        if app:  # a team's app ({"text": "MODULE:ATTR", "app_dir": DIR}): serve.py mounts the variants in it
+            self.config["app"] = dict(app)
         self.server: ServerProcess | None = None
         self.control: ControlClient | None = None
         self.unavailable = self.spec.missing()
@@ -271,7 +274,7 @@ class ServerEngine:
         def one(index: int) -> None:
             rec, t0, rid = Recorder(), time.monotonic(), uuid.uuid4().hex
             wire.get(port, path, rec, deadline_s, headers=[("x-harness-request", rid), ("x-harness-lockstep", "off")])
-            data = [e.data for e in rec.events if type(e).__name__ == "BodyChunk" and e.data]
+            data = [m.data for m in decode_trace(rec.freeze(self.name, path)).body_messages if m.data]
             recorder.add(StreamSummary(recorder.now(), index, len(data), sum(map(len, data)),
                                        time.monotonic() - t0, streams))
         threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(streams)]
