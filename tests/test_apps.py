@@ -23,6 +23,7 @@ from harness.session import open_session
 from harness.attribution import attribute
 from harness.environment import versions
 
+pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.needs_feature
 ROOT = Path(__file__).resolve().parents[1]
 CLEAN, BUFFERING = "examples.apps.clean:app", "examples.apps.buffering:app"
@@ -193,3 +194,47 @@ def test_the_console_script_exits_2_without_a_traceback(apps):
     proc = subprocess.run([str(exe), "--app", "things:broken_factory()", "--app-dir", str(apps), "--no-write"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr and "DATABASE_URL" in proc.stderr
+
+
+_TEAM_APP = '''
+from fastapi import FastAPI
+from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.responses import Response
+
+
+class Logger(BaseHTTPMiddleware):
+    async def dispatch(self, request, call_next):
+        response = await call_next(request)
+        body = b"".join([c async for c in response.body_iterator])
+        return Response(body, status_code=response.status_code, headers=dict(response.headers))
+
+
+app = FastAPI()
+app.add_middleware(Logger)
+'''
+
+
+def test_pytest_with_one_option_collects_the_matrix_through_the_app_and_the_fixture_gives_results(pytester):
+    pytester.makepyfile(team_app_plugin=_TEAM_APP)
+    pytester.makepyfile(test_team='''
+        def test_own_assertions(stream_app_results):
+            assert stream_app_results.app == "team_app_plugin:app"
+            assert stream_app_results.middleware == ["Logger (BaseHTTPMiddleware)"]
+            mine = stream_app_results.problems_in_app()
+            assert mine and {r.check for r in mine} == {"incremental-delivery"}
+            assert all(r.app == "team_app_plugin:app" for r in stream_app_results.through_app)
+            assert stream_app_results.bare and {r.outcome.value for r in stream_app_results.bare} == {"pass", "n/a"}
+        ''')
+    result = pytester.runpytest("-p", "no:cacheprovider", "--stream-app", "team_app_plugin:app",
+                                "--stream-scenario=story", "--stream-check=incremental-delivery",
+                                "--stream-variant=function=async", "--stream-variant=annotation=none",
+                                "--stream-no-page", "-rf")
+    result.assert_outcomes(passed=1, failed=4, skipped=4)  # 4 async noann variants; the fixture's test
+    result.stdout.fnmatch_lines(["*story/async-noann-*incremental-delivery through team_app_plugin:app*",
+                                 "*holds on bare FastAPI*fails through your app*Logger (BaseHTTPMiddleware)*"])
+
+
+def test_pytest_refuses_a_broken_app_before_collecting(pytester):
+    result = pytester.runpytest("-p", "no:cacheprovider", "--stream-app", "no_such_team_module:app")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*module 'no_such_team_module' was not found*"])

@@ -211,15 +211,18 @@ class AsgiEngine:
             stop = asyncio.Event()
             monitor = asyncio.create_task(lag_monitor(recorder, stop))
 
+            done: list[tuple[int, Recorder, float]] = []
+
             async def one(index: int) -> None:
                 rec, t0 = Recorder(), time.monotonic()
                 await _drive(route.app, route.path, rec, deadline_s, self.spec_version, NORMAL, self._state)
-                data = [m.data for m in decode_trace(rec.freeze(self.name, route.path)).body_messages if m.data]
-                recorder.add(StreamSummary(recorder.now(), index, len(data), sum(map(len, data)),
-                                           time.monotonic() - t0, streams))
+                done.append((index, rec, time.monotonic() - t0))
             await asyncio.gather(*(one(i) for i in range(streams)))
             stop.set()
             await monitor
+            for index, rec, took in done:  # summed once the loop is no longer measured
+                data = [m.data for m in decode_trace(rec.freeze(self.name, route.path)).body_messages if m.data]
+                recorder.add(StreamSummary(recorder.now(), index, len(data), sum(map(len, data)), took, streams))
 
         future = self._loop.submit(group())
         probe_loop(recorder, self._ping, future.done)
