@@ -238,3 +238,103 @@ def test_pytest_refuses_a_broken_app_before_collecting(pytester):
     result = pytester.runpytest("-p", "no:cacheprovider", "--stream-app", "no_such_team_module:app")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*module 'no_such_team_module' was not found*"])
+
+
+_STACKS = '''
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+EVENTS = []
+
+
+@asynccontextmanager
+async def lifespan(app):
+    EVENTS.append("startup")
+    yield {"db": "connected"}
+    EVENTS.append("shutdown")
+
+
+async def needs_lifespan_state(request: Request):
+    if getattr(request.state, "db", None) != "connected":  # the lifespan ran first, its state is given
+        raise HTTPException(503, "no database")
+
+
+async def catch_all(request):
+    return PlainTextResponse("the team's own catch-all", status_code=404)
+
+
+fastapi_app = FastAPI(lifespan=lifespan, dependencies=[Depends(needs_lifespan_state)])
+fastapi_app.add_api_route("/{anything:path}", catch_all)
+
+starlette_app = Starlette(routes=[Route("/{anything:path}", catch_all)],
+                          middleware=[Middleware(GZipMiddleware, minimum_size=1)], lifespan=lifespan)
+
+
+class Outer:
+    """A pure ASGI middleware wrapping the app object."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        await self.app(scope, receive, send)
+
+
+wrapped = Outer(FastAPI())
+
+@wrapped.app.middleware("http")
+async def timing(request, call_next):
+    return await call_next(request)
+'''
+
+
+@pytest.fixture
+def stacks(tmp_path):
+    (tmp_path / "team_stacks.py").write_text(_STACKS)
+    yield tmp_path
+    sys.modules.pop("team_stacks", None)
+
+
+@pytest.mark.parametrize("attr", ["fastapi_app", "starlette_app", "wrapped"])
+def test_supported_apps_get_the_variants_and_keep_their_own_routes(stacks, attr):
+    session, results = run_app(f"team_stacks:{attr}", app_dir=str(stacks),
+                               checks=["chunk-order", "no-json-coercion", "content-type", "openapi"])
+    through = _through(results)
+    assert through and all(r.outcome is Outcome.PASS for r in through), [r.detail for r in through
+                                                                         if r.outcome is not Outcome.PASS]
+    import team_stacks
+
+    app = getattr(team_stacks, attr)
+    target = app.app if attr == "wrapped" else app
+    if attr != "wrapped":  # the team's catch-all is still there, last: the variants went in ahead of it
+        assert [getattr(r, "path", None) for r in target.router.routes][-1] == "/{anything:path}"
+        assert len(target.router.routes) > 1
+    if attr == "wrapped":
+        assert session.app.middleware == ["Outer (pure ASGI, wraps the app object)",
+                                          "timing (@app.middleware('http'), a BaseHTTPMiddleware)"]
+    else:  # the lifespan ran around the run (once for the load check, once on the engine's loop)
+        assert team_stacks.EVENTS == ["startup", "shutdown", "startup", "shutdown"]
+
+
+def test_a_route_the_app_rejects_fails_through_it_and_is_attributed_to_it(stacks):
+    """The dependency that needs the lifespan's state rejects requests made without a lifespan: the
+    in-process engine that skipped it would be caught (here the app is called with no lifespan)."""
+    from harness.appload import load_app, parse_spec
+    from harness.checks import get_checks
+    from harness.engines import get_engine
+    from harness.mounting import AppHost
+    from harness.runner import Runner
+
+    from .helpers import SCENARIOS, variant
+
+    loaded = load_app(parse_spec("team_stacks:fastapi_app", stacks))
+    with Runner(get_engine("asgi"), get_checks(["chunk-order"]), builder=AppHost(loaded).builder) as runner:
+        from harness.runner import Case
+        (result,) = runner.judge(Case(SCENARIOS["png"], variant("def-ann-bytes-for-plain")))
+    assert result.outcome is Outcome.FAIL and "Unexpected status" in result.detail and "503" in result.detail
