@@ -322,6 +322,16 @@ def test_supported_apps_get_the_variants_and_keep_their_own_routes(stacks, attr)
         assert team_stacks.EVENTS == ["startup", "shutdown", "startup", "shutdown"]
 
 
+def test_on_a_server_the_app_runs_its_lifespan_and_serves_the_variants_and_their_openapi(stacks):
+    """The server process imports the app, mounts the variants in it and runs its lifespan: the
+    dependency that needs the lifespan's state lets every request through."""
+    _, results = run_app("team_stacks:fastapi_app", app_dir=str(stacks), engines=("uvicorn",),
+                         checks=["chunk-order", "openapi", "framing"])
+    through = _through(results)
+    assert len(through) == 2 * 2 * 3 and all(r.outcome is Outcome.PASS for r in through), \
+        [r.detail for r in through if r.outcome is not Outcome.PASS]
+
+
 def test_a_route_the_app_rejects_fails_through_it_and_is_attributed_to_it(stacks):
     """The dependency that needs the lifespan's state rejects requests made without a lifespan: the
     in-process engine that skipped it would be caught (here the app is called with no lifespan)."""

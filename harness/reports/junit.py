@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..environment import RunInfo
-from ..outcomes import Outcome, Result
+from ..outcomes import BARE, Outcome, Result
 from . import atomic_write
 
 __all__ = ["render", "write"]
@@ -27,8 +27,8 @@ def _clean(text: str) -> str:
 def render(info: RunInfo, results: list[Result]) -> bytes:
     suites = ET.Element("testsuites", name="fastapi-stream-harness")
     by_suite: dict[str, list[Result]] = {}
-    for r in results:
-        by_suite.setdefault(f"{r.engine}.{r.scenario}", []).append(r)
+    for r in results:  # results through a team's app (--app) are their own suites
+        by_suite.setdefault(f"{r.engine}.{r.scenario}" + (f" via {r.app}" if r.app != BARE else ""), []).append(r)
     for name, group in by_suite.items():
         suite = ET.SubElement(suites, "testsuite", name=_clean(name), tests=str(len(group)),
                               failures=str(sum(r.outcome is Outcome.FAIL for r in group)),

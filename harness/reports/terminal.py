@@ -100,16 +100,18 @@ def render_latency(results: list[Result]) -> str:
     """The figures an operator needs: loop lag of def streams vs the async control, per engine,
     and the threadpool saturation tables."""
     lines = []
-    for engine in dict.fromkeys(r.engine for r in results):
-        mine = [r for r in results if r.engine == engine and r.check == "loop-not-blocked"]
+    for engine, app in dict.fromkeys((r.engine, r.app) for r in results):
+        where = engine if app == BARE else f"{engine} via {app}"
+        mine = [r for r in results if (r.engine, r.app) == (engine, app) and r.check == "loop-not-blocked"]
         defs = [float(m.group(1)) for r in mine if r.axes.get("function") == "def" and (m := _LAG.search(r.detail))]
         control = [float(m.group(1)) for r in mine if r.outcome is Outcome.INFORMATIONAL and (m := _LAG.search(r.detail))]
         if defs or control:
-            lines.append(f"loop lag p99 [{engine}]: def streams max {max(defs, default=float('nan')):.1f} ms over "
+            lines.append(f"loop lag p99 [{where}]: def streams max {max(defs, default=float('nan')):.1f} ms over "
                          f"{len(defs)} variants; async blocking control {', '.join(f'{c:.1f}' for c in control)} ms")
         for r in results:
-            if r.engine == engine and r.check == "threadpool-saturation" and r.outcome is Outcome.INFORMATIONAL:
-                lines.append(f"threadpool saturation [{engine}] ({r.variant}):")
+            if ((r.engine, r.app) == (engine, app) and r.check == "threadpool-saturation"
+                    and r.outcome is Outcome.INFORMATIONAL):
+                lines.append(f"threadpool saturation [{where}] ({r.variant}):")
                 lines += ["  " + row for row in r.detail.splitlines()]
     return "\n".join(lines)
 
