@@ -41,7 +41,7 @@ def classify(through: Outcome, bare: Outcome | None) -> str | None:
 def attribute_one(result: Result, bare: Result | None, fastapi_version: str, stack: str) -> Result:
     """``result`` (through the app) with the comparison added to its detail and ``extra``."""
     who = classify(result.outcome, bare.outcome if bare else None)
-    if who is None:
+    if who is None or result.extra.get("unconfirmed"):  # a difference that did not repeat is not attributed
         return result
     assert bare is not None
     base = f"bare FastAPI {fastapi_version}"
@@ -52,6 +52,8 @@ def attribute_one(result: Result, bare: Result | None, fastapi_version: str, sta
         line = f"{_verb(bare.outcome)} on {base}, {_verb(result.outcome)} through your app ({stack})"
     else:
         line = f"{_verb(bare.outcome)} on {base} too: FastAPI's (or the server's), not your stack's"
+    if who != FASTAPI and result.extra.get("repeated"):
+        line += "; the same on a repeat"
     extra = {**result.extra, "bare_outcome": bare.outcome.value, "attributed_to": who}
     return dataclasses.replace(result, detail=f"{result.detail}\n[{line}]" if result.detail else f"[{line}]",
                                extra=extra)

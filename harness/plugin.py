@@ -83,8 +83,8 @@ def stream_app_results(request: pytest.FixtureRequest):
     if state is None or state.app is None:
         pytest.skip("stream_app_results needs --stream-app MODULE:ATTR")
     session = state.session
-    results = [r for engine in session.engines for target in session.targets
-               for case in session.cases for r in session.runner(engine, target).judge(case)]
+    results = session.confirm_differences([r for engine in session.engines for target in session.targets
+                                           for case in session.cases for r in session.runner(engine, target).judge(case)])
     return AppRun(state.app.label, state.app.middleware,
                   attribute(results, versions()["fastapi"], state.app.describe()))
 
@@ -175,6 +175,7 @@ class CheckItem(pytest.Item):
 
             if self.result.outcome.is_problem or self.result.outcome is Outcome.NON_STRICT:
                 (bare,) = state.session.runner(self.parent.engine, BARE).judge(case, [self.check])
+                self.result, bare = state.session.confirm_differences([self.result, bare])
                 self.result = attribute_one(self.result, bare, versions()["fastapi"], state.app.describe())
             self.user_properties.append(("app", state.app.label))
         self.user_properties.append(("outcome", self.result.outcome.value))

@@ -107,6 +107,16 @@ class Runner:
             return EngineFailed(f"the {self.engine.name} engine failed during a {mode.name} request: "
                                 f"{type(exc).__name__}: {exc}")
 
+    def forget(self, scenario: Scenario, check: Check) -> None:
+        """Drop the traces ``check`` reads for ``scenario`` in its own modes (every variant: a twin or a
+        control may be among them), so judging again measures again. Normal traces are kept: what they
+        decide does not depend on timing."""
+        keys = {m.key for m in self.engine.modes(check.mode)} if check.mode != "normal" else set()
+        self._traces = {k: v for k, v in self._traces.items() if not (k[0] == scenario.name and k[2] in keys)}
+        forget = getattr(self.engine, "forget", None)
+        if forget is not None and keys:
+            forget(scenario.name, keys)
+
     def _reads_ahead(self, scenario: Scenario, variant: Variant, mode: Mode) -> bool:
         """The variant's normal request already showed the app reads ahead of the client (a buffering
         middleware): its other requests are not held in lock-step, which would only cost a wait each

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 from .checks import Check, get_checks
@@ -12,7 +13,8 @@ from .appload import AppError, LoadedApp, load_app, parse_spec
 from .lifespan import STARTUP_DEADLINE_S, LifespanFailed, check_lifespan
 from .mounting import AppHost
 from .options import Selection
-from .outcomes import BARE
+from .attribution import APP as APP_DIFFERS, APP_HELPS, classify
+from .outcomes import BARE, Result
 from .routes import build_route
 from .runner import Case, Runner, plan_cases
 from .scenarios import ScenarioSet, load_scenarios
@@ -75,6 +77,49 @@ class Session:
     def close(self) -> None:
         for runner in self._runners.values():
             runner.close()
+
+    def confirm_differences(self, results: list[Result]) -> list[Result]:
+        """Measure again where the app and bare differ on a check that reads timing (one with its own
+        request mode: a cut, a failure, a shutdown, a latency measurement), through the app and bare.
+        A difference that does not repeat the same way is noise on a loaded machine: the repeat's
+        results are kept, marked ``unconfirmed``, and never attributed. Normal-mode checks decide by
+        lock-step and bytes: they are not repeated."""
+        if self.app is None:
+            return results
+        checks = {c.name: c for c in self.checks}
+        cases = {(c.scenario.name, c.variant.id): c for c in self.cases}
+        key = lambda r: (r.scenario, r.variant, r.engine, r.check)  # noqa: E731
+        bare = {key(r): r for r in results if r.app == BARE}
+        pairs = [(r, bare[key(r)]) for r in results if r.app != BARE and key(r) in bare
+                 and checks.get(r.check) is not None and checks[r.check].mode != "normal"
+                 and (r.scenario, r.variant) in cases
+                 and classify(r.outcome, bare[key(r)].outcome) in (APP_DIFFERS, APP_HELPS)]
+        if not pairs:
+            return results
+        forgotten: set[tuple[str, str, str, str]] = set()
+        again: dict[tuple[str, tuple], Result] = {}
+        try:
+            for first, first_bare in pairs:
+                case, check = cases[(first.scenario, first.variant)], checks[first.check]
+                for target in (self.app.label, BARE):
+                    if (first.engine, target, first.scenario, first.check) not in forgotten:
+                        forgotten.add((first.engine, target, first.scenario, first.check))
+                        self.runner(first.engine, target).forget(case.scenario, check)
+                (through,) = self.runner(first.engine, self.app.label).judge(case, [check])
+                (alone,) = self.runner(first.engine, BARE).judge(case, [check])
+                if classify(through.outcome, alone.outcome) != classify(first.outcome, first_bare.outcome):
+                    note = (f"[differed from bare on a first measurement (through the app: {first.outcome.value}, "
+                            f"bare: {first_bare.outcome.value}) but not the same way on a repeat (through the app: "
+                            f"{through.outcome.value}, bare: {alone.outcome.value}): timing noise, not attributed]")
+                    through = dataclasses.replace(through, detail=f"{through.detail}\n{note}",
+                                                  extra={**through.extra, "unconfirmed": True})
+                else:
+                    through = dataclasses.replace(through, extra={**through.extra, "repeated": True})
+                again[(first.app, key(first))], again[(BARE, key(first))] = through, alone
+        finally:
+            for engine, target, _, _ in forgotten:
+                self.runner(engine, target).close()
+        return [again.get((r.app, key(r)), r) for r in results]
 
 
 _LOAD = object()

@@ -54,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
             t_engine, label = time.monotonic(), name if target == BARE else f"{name} via app"
             results += runner.run(session.cases, progress=terminal.Progress(sys.stderr, label))
             engine_times[label] = round(time.monotonic() - t_engine, 3)
+        results = session.confirm_differences(results)  # through the app vs bare, timing: repeated
     finally:
         session.close()
     app_info = app_run_info(session.app)

@@ -257,6 +257,12 @@ class ServerEngine:
         """The (scenario, variant, route path) of the run, for the shutdown batch."""
         self._prepared = list(items)
 
+    def forget(self, scenario: str, mode_keys: set[str]) -> None:
+        """Drop the batched traces of ``scenario`` in these modes: the next request performs them again."""
+        self._batched = {k: v for k, v in self._batched.items() if not (k[0] == scenario and k[2] in mode_keys)}
+        if any(k.startswith("shutdown") for k in mode_keys):
+            self._shutdown_traces = {k: v for k, v in self._shutdown_traces.items() if k[0] != scenario}
+
     def modes(self, kind: str) -> list[Mode]:
         """A real client disconnects one way: it closes the connection."""
         return modes_for(kind, ("close",), shutdown=True)

@@ -126,6 +126,10 @@ def render_attribution(info: RunInfo, results: list[Result]) -> str:
     differences = summary_lines(results, info.versions["fastapi"])
     lines += differences or [f"  every check gives the same outcome through the app as on bare FastAPI "
                              f"{info.versions['fastapi']}"]
+    noise = [r for r in results if r.app != BARE and r.extra.get("unconfirmed")]
+    if noise:
+        lines.append(f"  {len(noise)} difference(s) from bare did not repeat on a second measurement: timing noise, "
+                     f"not attributed ({', '.join(dict.fromkeys(f'{r.check} [{r.engine}]' for r in noise))})")
     bare = [r for r in results if r.app == BARE]
     counts = {o: sum(r.outcome is o for r in bare) for o in Outcome}
     lines.append("bare (the same variants on their own small FastAPI app, in results.json): "
