@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 
 from .commands import commands
 from .errors import HarnessError, UsageError
@@ -36,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return commands()[args.command].action(args)
     except UsageError as exc:
+        cause = getattr(exc, "cause", None)
+        if getattr(args, "debug", False) and cause is not None:  # e.g. what a broken --app raised
+            traceback.print_exception(type(cause), cause, cause.__traceback__, file=sys.stderr)
         print(f"stream-harness: error: {exc}", file=sys.stderr)
         return 2
     except HarnessError as exc:

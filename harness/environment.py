@@ -60,3 +60,4 @@ class RunInfo:
     engine_times: dict[str, float] = field(default_factory=dict)
     skipped_engines: dict[str, str] = field(default_factory=dict)
     load_errors: list[dict[str, str]] = field(default_factory=list)
+    app: dict[str, object] = field(default_factory=dict)  # --app: what it is and its middleware, outermost first

@@ -48,6 +48,11 @@ _OPTIONS: dict[str, dict[str, Any]] = {
                     help="leave out the page's 13 reference routes"),
     "deadline": dict(type=_positive, default=None, metavar="SECONDS",
                      help="deadline of every request (default: the scenario's, 10 s)"),
+    "app": dict(default=None, metavar="MODULE:ATTR",
+                help="run every check through your own app (MODULE:ATTR, or MODULE:FACTORY() to call a factory): "
+                     "the variants are mounted under /_stream_harness in it, and run bare beside it for comparison"),
+    "app-dir": dict(default=None, metavar="DIR",
+                    help="the folder --app's MODULE is imported from (default: the current directory)"),
 }
 
 
@@ -65,6 +70,8 @@ class Selection:
     scenarios_dirs: list[Path] = field(default_factory=list)
     include_page: bool = True
     deadline_s: float | None = None
+    app: str | None = None  # --app MODULE:ATTR / MODULE:FACTORY()
+    app_dir: str | None = None
 
     @classmethod
     def from_values(cls, get: Callable[[str], Any], prefix: str = "") -> "Selection":
@@ -73,9 +80,10 @@ class Selection:
         return cls(scenarios=_csv(value("scenario")), checks=_csv(value("check")),
                    variants=_csv(value("variant")), engines=_csv(value("engine")) or ["asgi"],
                    scenarios_dirs=list(value("scenarios-dir") or []), include_page=not value("no-page"),
-                   deadline_s=value("deadline"))
+                   deadline_s=value("deadline"), app=value("app"), app_dir=value("app-dir"))
 
     def to_json(self) -> dict[str, object]:
         return {"scenarios": self.scenarios, "checks": self.checks, "variants": self.variants,
                 "engines": self.engines, "scenarios_dirs": [str(p) for p in self.scenarios_dirs],
-                "include_page": self.include_page, "deadline_s": self.deadline_s}
+                "include_page": self.include_page, "deadline_s": self.deadline_s,
+                "app": self.app, "app_dir": self.app_dir}

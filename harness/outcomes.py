@@ -5,7 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import asdict, dataclass, field
 
-__all__ = ["Outcome", "Result"]
+__all__ = ["Outcome", "Result", "BARE"]
+
+BARE = "bare"  # Result.app of a variant served by its own small FastAPI app, not through a team's app
 
 
 class Outcome(str, enum.Enum):
@@ -61,6 +63,7 @@ class Result:
     detail: str = ""
     duration_s: float = 0.0
     extra: dict[str, object] = field(default_factory=dict)
+    app: str = "bare"  # the app it ran through: "bare" (the harness's own small app per variant) or --app's value
 
     @property
     def expected_outcome(self) -> str | None:
@@ -74,8 +77,8 @@ class Result:
         return self.outcome.is_problem and self.expected_outcome != self.outcome.value
 
     @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.scenario, self.variant, self.engine, self.check)
+    def key(self) -> tuple[str, str, str, str, str]:
+        return (self.scenario, self.variant, self.engine, self.check, self.app)
 
     def to_json(self) -> dict[str, object]:
         data = asdict(self)

@@ -31,12 +31,20 @@ class _State:
         dirs = self.selection.scenarios_dirs or [builtin_dir()]
         self.dirs = {d.resolve() for d in dirs}
         self._session = None
+        self.app = None
+        if self.selection.app:  # a broken --stream-app is a usage error before anything is collected
+            from .session import open_app
+            try:
+                self.app = open_app(self.selection)
+            except UsageError as exc:
+                raise pytest.UsageError(str(exc)) from None
+            _collect_scenarios_too(config, self.dirs)
 
     @property
     def session(self):
         if self._session is None:
             from .session import open_session
-            self._session = open_session(self.selection)
+            self._session = open_session(self.selection, app=self.app)
         return self._session
 
     def is_scenario_file(self, path: Path) -> bool:
@@ -51,8 +59,34 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.getoption("stream_harness"):
+    if config.getoption("stream_harness") or config.getoption("stream_app"):  # --stream-app alone switches it on
         config.stash[_STATE] = _State(config)
+
+
+def _collect_scenarios_too(config: pytest.Config, dirs: set[Path]) -> None:
+    """With ``--stream-app`` a team's own run collects the matrix without naming the scenario folder."""
+    args = [Path(str(a).split("::")[0]).resolve() for a in config.args]
+    for folder in sorted(dirs):
+        if not any(folder == a or a in folder.parents for a in args):
+            config.args.append(str(folder))
+
+
+@pytest.fixture(scope="session")
+def stream_app_results(request: pytest.FixtureRequest):
+    """Every result of the selected matrix through ``--stream-app`` and bare beside it, compared
+    (``harness.attribution.AppRun``): for a team's own assertions, e.g.
+    ``assert not stream_app_results.problems_in_app()``."""
+    from .attribution import AppRun, attribute
+    from .environment import versions
+
+    state = request.config.stash.get(_STATE, None)
+    if state is None or state.app is None:
+        pytest.skip("stream_app_results needs --stream-app MODULE:ATTR")
+    session = state.session
+    results = session.confirm_differences([r for engine in session.engines for target in session.targets
+                                           for case in session.cases for r in session.runner(engine, target).judge(case)])
+    return AppRun(state.app.label, state.app.middleware,
+                  attribute(results, versions()["fastapi"], state.app.describe()))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -137,6 +171,16 @@ class CheckItem(pytest.Item):
         state: _State = self.config.stash[_STATE]
         case: Case = self.parent.case
         (self.result,) = state.session.runner(self.parent.engine).judge(case, [self.check])
+        if state.app is not None:  # through the team's app: compare with bare, where it matters
+            from .attribution import attribute_one
+            from .environment import versions
+            from .outcomes import BARE
+
+            if self.result.outcome.is_problem or self.result.outcome is Outcome.NON_STRICT:
+                (bare,) = state.session.runner(self.parent.engine, BARE).judge(case, [self.check])
+                self.result, bare = state.session.confirm_differences([self.result, bare])
+                self.result = attribute_one(self.result, bare, versions()["fastapi"], state.app.describe())
+            self.user_properties.append(("app", state.app.label))
         self.user_properties.append(("outcome", self.result.outcome.value))
         outcome = self.result.outcome
         if outcome in (Outcome.NA, Outcome.UNSUPPORTED):
@@ -144,7 +188,8 @@ class CheckItem(pytest.Item):
         if outcome.is_problem and not self.result.is_unexpected_problem:
             pytest.xfail(f"expected {outcome.value}: {self.result.extra['expected']['reason']}")
         if outcome.is_problem:
-            raise CheckFailed(f"{outcome.value}: {case.id} / {self.check.name} (cites {self.check.claim})\n"
+            via = f" through {state.app.label}" if state.app is not None else ""
+            raise CheckFailed(f"{outcome.value}: {case.id} / {self.check.name}{via} (cites {self.check.claim})\n"
                               f"{self.result.detail}")
 
     def repr_failure(self, excinfo, style=None):

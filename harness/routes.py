@@ -32,6 +32,8 @@ class Route:
     opens_resource: bool  # the route opens the scenario's resource in a `with` block
     scenario: str = ""  # what it serves: set by the runner, read by server engines
     variant: str = ""
+    openapi_path: str = "/openapi.json"  # where the app serves the OpenAPI document of this route
+    documented_path: str = ""  # the route's path in that document, when it differs from ``path``
 
 
 def endpoint_source(variant: Variant) -> str:

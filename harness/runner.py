@@ -16,11 +16,12 @@ from .checks import Check, Verdict
 from .engines import Engine
 from .environment import feature_missing_reason
 from .modes import NORMAL, Mode
-from .outcomes import Outcome, Result
+from .encoding import decode_trace
+from .outcomes import BARE, Outcome, Result
 from .probes import LockStep
 from .routes import PATH, build_route
 from .scenarios import Scenario
-from .trace import AppException, Recorder, Trace
+from .trace import AppException, LockStepViolation, Recorder, Trace
 from .variants import Variant, VariantFilter, all_variants, page_variants
 
 __all__ = ["Case", "plan_cases", "Runner"]
@@ -67,8 +68,8 @@ def _observed(got: Trace | BuildFailed) -> str:
 class Runner:
     def __init__(self, engine: Engine, checks: list[Check], *, builder: Callable[..., object] = build_route,
                  deadline_s: float | None = None, lockstep_wait_s: float = 2.0,
-                 missing_reason: str | None = None) -> None:
-        self.engine, self.checks, self.builder = engine, checks, builder
+                 missing_reason: str | None = None, app: str = BARE) -> None:
+        self.engine, self.checks, self.builder, self.app = engine, checks, builder, app
         self.deadline_s, self.lockstep_wait_s = deadline_s, lockstep_wait_s
         self.missing_reason = feature_missing_reason() if missing_reason is None else (missing_reason or None)
         self._traces: dict[tuple[str, str, str], Trace | BuildFailed] = {}
@@ -83,7 +84,7 @@ class Runner:
         """Stop the engine (its loop, its servers): nothing the run started may outlive it."""
         self.engine.stop()
 
-    def forget(self, scenario_name: str) -> None:
+    def forget_scenario(self, scenario_name: str) -> None:
         """Drop a finished scenario's traces: a 64 MiB payload's must not stay for the whole run."""
         for key in [k for k in self._traces if k[0] == scenario_name]:
             del self._traces[key]
@@ -98,17 +99,35 @@ class Runner:
     def _perform(self, scenario: Scenario, variant: Variant, mode: Mode) -> Trace | BuildFailed:
         recorder = Recorder()
         gate = LockStep(recorder, self.lockstep_wait_s, raise_at=mode.at if mode.name == "error" else None,
-                        enforce=not mode.stream_counts)  # several streams share it
+                        enforce=not mode.stream_counts  # several streams share it
+                        and not self._reads_ahead(scenario, variant, mode))
         try:
             route = self.builder(scenario, variant, lambda chunk_type: scenario.open(chunk_type, recorder, gate))
         except Exception as exc:  # the installed FastAPI refused to declare this variant
             return BuildFailed(f"the route could not be declared: {type(exc).__name__}: {exc}")
         route = dataclasses.replace(route, scenario=scenario.name, variant=variant.id)
         try:
-            return self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s, mode)
+            return decode_trace(self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s, mode))
         except Exception as exc:  # a dead server, a broken side channel: reported, the run goes on
             return EngineFailed(f"the {self.engine.name} engine failed during a {mode.name} request: "
                                 f"{type(exc).__name__}: {exc}")
+
+    def forget(self, scenario: Scenario, check: Check) -> None:
+        """Drop the traces ``check`` reads for ``scenario`` in its own modes (every variant: a twin or a
+        control may be among them), so judging again measures again. Normal traces are kept: what they
+        decide does not depend on timing."""
+        keys = {m.key for m in self.engine.modes(check.mode)} if check.mode != "normal" else set()
+        self._traces = {k: v for k, v in self._traces.items() if not (k[0] == scenario.name and k[2] in keys)}
+        forget = getattr(self.engine, "forget", None)
+        if forget is not None and keys:
+            forget(scenario.name, keys)
+
+    def _reads_ahead(self, scenario: Scenario, variant: Variant, mode: Mode) -> bool:
+        """The variant's normal request already showed the app reads ahead of the client (a buffering
+        middleware): its other requests are not held in lock-step, which would only cost a wait each
+        (``incremental-delivery`` judges the normal request)."""
+        normal = self._traces.get((scenario.name, variant.id, NORMAL.key)) if mode != NORMAL else None
+        return isinstance(normal, Trace) and bool(normal.of(LockStepViolation))
 
     def _twins(self, scenario: Scenario, variant: Variant, check: Check) -> list[tuple[Variant, Trace | None]]:
         """The variants ``check`` compares with (an axis's twins, or what its callable names), traced
@@ -156,6 +175,8 @@ class Runner:
             outcome, detail = self._call(check, case, trace)
         else:
             outcome, detail = self._call_modes(check, case)
+        if trace.decoded and outcome is not Outcome.NA:
+            detail = f"{detail}\n({trace.decoded})" if detail else f"({trace.decoded})"
         return self._result(case, check, outcome, detail, time.monotonic() - t0, {"request_s": round(request_s, 6)})
 
     def _call(self, check: Check, case: Case, trace: Trace) -> tuple[Outcome, str]:
@@ -198,7 +219,7 @@ class Runner:
                                                    "where": declared.where}}
         return Result(scenario=case.scenario.name, variant=case.variant.id, axes=case.variant.axis,
                       engine=self.engine.name, check=check.name, claim=check.claim, outcome=outcome,
-                      detail=detail or "", duration_s=duration_s, extra=extra or {})
+                      detail=detail or "", duration_s=duration_s, extra=extra or {}, app=self.app)
 
     def run(self, cases: list[Case], progress: Callable[[Case, int, int, list[Result]], None] | None = None
             ) -> list[Result]:
@@ -210,7 +231,7 @@ class Runner:
         try:
             for n, case in enumerate(cases, 1):
                 if n > 1 and cases[n - 2].scenario.name != case.scenario.name:
-                    self.forget(cases[n - 2].scenario.name)  # twins never cross scenarios
+                    self.forget_scenario(cases[n - 2].scenario.name)  # twins never cross scenarios
                 got = self.judge(case)
                 results += got
                 if progress:

@@ -98,6 +98,12 @@ class ProbeApp:
         self.routes: dict[tuple[str, str], Route | Exception] = {}
         self.registry = ProbeRegistry()
         self.variants = {v.id: v for v in all_variants() + [v for _, v in PAGE_ROUTES.values()]}
+        self.host = None  # a team's app the variants are mounted into (config "app"), see mounting.py
+        if config.get("app"):
+            from .appload import load_app, parse_spec
+            from .mounting import AppHost
+
+            self.host = AppHost(load_app(parse_spec(config["app"]["text"], config["app"]["app_dir"])), self.builder)
         if config.get("control_port"):
             self.control = ControlServer(int(config["control_port"]), self.registry)
             self.control.start()
@@ -111,6 +117,11 @@ class ProbeApp:
         if variant is None:
             return LookupError(f"no variant {key!r}"), ""
         cache_key = (scenario_name, variant.id)
+        if self.host is not None:
+            try:
+                return self.host.mount(scenario, variant, _open_source(scenario)), f"/h/{scenario_name}/{key}"
+            except Exception as exc:  # reported to the client, as below
+                return exc, ""
         if cache_key not in self.routes:
             try:
                 self.routes[cache_key] = self.builder(scenario, variant, _open_source(scenario))
@@ -119,6 +130,9 @@ class ProbeApp:
         return self.routes[cache_key], f"/h/{scenario_name}/{key}"
 
     async def __call__(self, scope: dict[str, Any], receive, send) -> None:
+        if scope["type"] == "lifespan" and self.host is not None:
+            await self._app_lifespan(scope, receive, send)
+            return
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
@@ -142,16 +156,30 @@ class ProbeApp:
         if isinstance(route, Exception):
             await _plain(send, 500, f"{type(route).__name__}: {route}", [(b"x-harness-build-error", b"1")])
             return
-        from starlette.routing import Mount  # Starlette's own mount logic: right for every version
+        if self.host is not None:  # the same request, at the variant's path inside the team's app
+            path = route.path[:len(route.path) - len(route.documented_path)] + scope["path"][len(prefix):]
+            scope = {**scope, "path": path, "raw_path": path.encode("ascii")}
+        else:
+            from starlette.routing import Mount  # Starlette's own mount logic: right for every version
 
-        _, child = Mount(prefix, app=route.app).matches(scope)
-        scope = {**scope, **child}
+            _, child = Mount(prefix, app=route.app).matches(scope)
+            scope = {**scope, **child}
         headers = dict(scope.get("headers") or [])
         rid = headers.get(b"x-harness-request", b"").decode()
         if not rid:
             await route.app(scope, receive, send)
             return
         await self._probed(route, rid, headers, scope, receive, send)
+
+    async def _app_lifespan(self, scope, receive, send) -> None:
+        """The team's app runs its own lifespan; the final report is written when the server asks for
+        shutdown, before the app's shutdown runs (as without an app: the server stopped serving)."""
+        async def receive_then_report() -> dict[str, Any]:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                await self._final_report()
+            return message
+        await self.host.app(scope, receive_then_report, send)
 
     def _request_tasks(self) -> list[asyncio.Task]:
         return [t for t in (p.task for _, p in self.registry.items()) if t is not None]

@@ -244,6 +244,7 @@ class Trace:
     notes: tuple[str, ...] = ()
     mode: str = "normal"
     transport: str = "asgi"  # "asgi" (body messages) or "http/1.1" (chunks as framed on the wire)
+    decoded: str = ""  # what the harness decoded (a Content-Encoding) before checks read the body
 
     @property
     def on_wire(self) -> bool:

@@ -10,8 +10,12 @@ from ..trace import Trace
 from . import Failure, NotApplicable, check, first_difference
 
 
-# Headers a server stamps per request: twins differ in them by the clock, not by the variant.
-VOLATILE_HEADERS = {b"date"}
+# Headers stamped per request, by a server (the date) or by a team's middleware (request and trace
+# ids, timings): twins differ in them by the request, not by the variant. Their presence is compared,
+# their values are not.
+VOLATILE_HEADERS = {b"date", b"x-request-id", b"request-id", b"x-correlation-id", b"x-trace-id", b"traceparent",
+                    b"tracestate", b"baggage", b"sentry-trace", b"x-amzn-trace-id", b"server-timing",
+                    b"x-process-time", b"x-response-time", b"x-runtime"}
 
 
 def signature(trace: Trace) -> dict[str, object]:
@@ -19,7 +23,7 @@ def signature(trace: Trace) -> dict[str, object]:
     return {  # the most telling difference first: how the request ended
         "ending": trace.failure_cause or "completed",
         "status": trace.status,
-        "headers": [(k, v) for k, v in trace.headers if k.lower() not in VOLATILE_HEADERS],
+        "headers": [(k, b"(per request)" if k.lower() in VOLATILE_HEADERS else v) for k, v in trace.headers],
         "body messages": [(m.data, m.more_body) for m in trace.body_messages],
         "openapi operation": trace.openapi_operation,
     }

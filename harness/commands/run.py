@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 
 from .. import environment
+from ..attribution import attribute
+from ..mounting import PREFIX
 from ..options import Selection, add_options
-from ..outcomes import Outcome
+from ..outcomes import BARE, Outcome
 from ..reports import json as json_report, junit, terminal
 from . import command
 
@@ -23,6 +25,16 @@ def configure(run: argparse.ArgumentParser) -> None:
                      help="print only matrix rows that hold a fail, error or non-strict outcome")
     run.add_argument("--max-details", type=int, default=20, metavar="N",
                      help="print the details of at most N problems (default: 20)")
+    run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                     help="show tracebacks (of harness errors, and of what a broken --app raised)")
+
+
+def app_run_info(app) -> dict[str, object]:
+    """The run header's ``app``: what the variants ran through, and its middleware outermost first."""
+    if app is None:
+        return {}
+    return {**app.spec.to_json(), "kind": app.kind, "middleware": app.middleware,
+            "stack": app.describe(), "prefix": PREFIX}
 
 
 @command("run", "run the conformance matrix (the default command)", configure)
@@ -38,13 +50,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"skipped engine {name}: {why}", file=sys.stderr)
     results, engine_times = [], {}
     try:
-        for name in session.engines:
-            t_engine = time.monotonic()
-            results += session.runner(name).run(session.cases, progress=terminal.Progress(sys.stderr, name))
-            engine_times[name] = round(time.monotonic() - t_engine, 3)
+        for name, target, runner in session.runs():
+            t_engine, label = time.monotonic(), name if target == BARE else f"{name} via app"
+            results += runner.run(session.cases, progress=terminal.Progress(sys.stderr, label))
+            engine_times[label] = round(time.monotonic() - t_engine, 3)
+        results = session.confirm_differences(results)  # through the app vs bare, timing: repeated
     finally:
         session.close()
-    info = environment.RunInfo(engines=session.engines, selection=selection.to_json(),
+    app_info = app_run_info(session.app)
+    if session.app:  # each result through the app is compared with the same result bare
+        results = attribute(results, environment.versions()["fastapi"], app_info["stack"])
+    info = environment.RunInfo(engines=session.engines, selection=selection.to_json(), app=app_info,
                                wall_time_s=time.monotonic() - t0, engine_times=engine_times,
                                skipped_engines=session.skipped,
                                load_errors=[{"file": e.file, "message": e.message}
@@ -55,13 +71,18 @@ def run(args: argparse.Namespace) -> int:
         bad = {(r.engine, r.scenario, r.variant) for r in results
                if r.outcome.is_problem or r.outcome is Outcome.NON_STRICT}
         shown = [r for r in results if (r.engine, r.scenario, r.variant) in bad]
+    if session.app:  # the team reads its app's matrix; bare is its baseline (in results.json)
+        shown = [r for r in shown if r.app != BARE]
     print(terminal.render_matrix(shown, color) if shown else "no problems to show")
-    problems = terminal.render_problems(results, args.max_details)
+    problems = terminal.render_problems([r for r in results if r.app != BARE] if session.app else results,
+                                        args.max_details)
     if problems:
         print("\n" + problems)
     latency = terminal.render_latency(results)
     if latency:
         print("\n" + latency)
+    if session.app:
+        print("\n" + terminal.render_attribution(info, results))
     print("\n" + terminal.render_summary(info, results, color))
     if not args.no_write:
         folder = args.output_dir / info.versions["fastapi"]

@@ -51,9 +51,10 @@ def engine_names() -> list[str]:
 
 
 def get_engine(name: str, **config: object) -> Engine:
-    """A fresh engine; server engines take ``builder_ref``, ``scenarios_dirs``, ``lockstep_wait_s``."""
+    """A fresh engine; server engines take ``builder_ref``, ``scenarios_dirs``, ``lockstep_wait_s``, ``app``;
+    the in-process one takes ``lifespan_app`` (a team's app whose lifespan it runs)."""
     _load_builtin()
     if name not in _REGISTRY:
         raise UsageError(f"unknown engine {name!r}; engines are: {', '.join(sorted(_REGISTRY))}")
     cls = _REGISTRY[name]
-    return cls(**config) if config and name != "asgi" else cls()
+    return cls(**config) if config else cls()

@@ -24,6 +24,9 @@ import threading
 import time
 from typing import Any
 
+from ..encoding import CLIENT_HEADERS, decode_trace
+from ..errors import HarnessError
+from ..lifespan import STARTUP_DEADLINE_S, Lifespan, LifespanFailed
 from ..quiesce import collect, gc_paused, settle, watch_closure
 from ..latency import lag_monitor, ping_app, probe_loop
 from ..modes import DISCONNECT_STYLES, NORMAL, Mode, modes_for
@@ -57,17 +60,18 @@ class LoopThread:
             self.loop.close()
 
 
-def _scope(path: str, spec_version: str) -> dict[str, Any]:
+def _scope(path: str, spec_version: str, state: dict[str, Any] | None = None) -> dict[str, Any]:
+    headers = [(b"host", b"harness.invalid")] + [(k.encode(), v.encode()) for k, v in CLIENT_HEADERS]
     return {
         "type": "http", "asgi": {"version": "3.0", "spec_version": spec_version}, "http_version": "1.1",
         "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode("ascii"), "query_string": b"",
-        "root_path": "", "headers": [(b"host", b"harness.invalid")], "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80), "state": {},
+        "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80), "state": dict(state or {}),  # a copy of the lifespan's state, as servers do
     }
 
 
 async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spec_version: str,
-                 mode: Mode) -> None:
+                 mode: Mode, state: dict[str, Any] | None = None) -> None:
     """One request: an empty request body, then the response, cut where ``mode`` says."""
     client_left = asyncio.Event()
     request_given = False
@@ -104,7 +108,7 @@ async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spe
             recorder.add(AppException(recorder.now(), "UnexpectedMessage", f"ASGI message of type {kind!r}"))
 
     try:
-        await asyncio.wait_for(app(_scope(path, spec_version), receive, send), deadline_s)
+        await asyncio.wait_for(app(_scope(path, spec_version, state), receive, send), deadline_s)
     except asyncio.TimeoutError:
         recorder.add(DeadlineExceeded(recorder.now(), deadline_s))
     except (Exception, asyncio.CancelledError) as exc:  # the app under test raised: recorded, judged
@@ -119,16 +123,36 @@ class AsgiEngine:
 
     name = "asgi"
 
-    def __init__(self, spec_version: str = "2.3") -> None:
+    def __init__(self, spec_version: str = "2.3", lifespan_app: Any = None) -> None:
         self.spec_version = spec_version
+        self.lifespan_app = lifespan_app  # a team's app: its lifespan runs on the engine's loop
+        self._lifespan: Lifespan | None = None
         self._loop: LoopThread | None = None
 
     def start(self) -> None:
         if self._loop is None:
             self._loop = LoopThread()
+            if self.lifespan_app is not None:
+                self._lifespan = Lifespan(self.lifespan_app)
+                try:
+                    self._loop.submit(self._lifespan.startup()).result(STARTUP_DEADLINE_S + BACKSTOP_GRACE_S)
+                except (LifespanFailed, concurrent.futures.TimeoutError) as exc:
+                    self._lifespan = None
+                    self.stop()
+                    raise HarnessError(f"the app's {exc or 'lifespan startup timed out'}") from exc
+
+    @property
+    def _state(self) -> dict[str, Any] | None:
+        return self._lifespan.state if self._lifespan is not None else None
 
     def stop(self) -> None:
         if self._loop is not None:
+            if self._lifespan is not None:
+                lifespan, self._lifespan = self._lifespan, None
+                try:
+                    self._loop.submit(lifespan.shutdown()).result(STARTUP_DEADLINE_S + BACKSTOP_GRACE_S)
+                except (LifespanFailed, concurrent.futures.TimeoutError):
+                    pass  # the run is over; a failing shutdown has nothing left to judge
             self._loop.stop()
             self._loop = None
 
@@ -140,7 +164,7 @@ class AsgiEngine:
         """Run one request to completion or deadline."""
         self.start()
         spec = "2.4" if mode.style == "send-oserror" else self.spec_version
-        future = self._loop.submit(_drive(app, path, recorder, deadline_s, spec, mode))
+        future = self._loop.submit(_drive(app, path, recorder, deadline_s, spec, mode, self._state))
         try:
             future.result(deadline_s + BACKSTOP_GRACE_S)
         except concurrent.futures.CancelledError:
@@ -150,11 +174,13 @@ class AsgiEngine:
             self._loop, stuck = None, self._loop
             stuck.loop.call_soon_threadsafe(stuck.loop.stop)
 
-    def openapi_operation(self, app: Any, path: str, deadline_s: float) -> dict | None:
-        """GET /openapi.json through the same ASGI path and return the GET operation for ``path``."""
+    def openapi_operation(self, app: Any, path: str, deadline_s: float,
+                          openapi_path: str = "/openapi.json") -> dict | None:
+        """GET ``openapi_path`` through the same ASGI path and return the GET operation for ``path``
+        (the document decoded first if a middleware compressed it)."""
         rec = Recorder()
-        self.call(app, "/openapi.json", rec, deadline_s)
-        body = b"".join(e.data for e in rec.events if isinstance(e, BodyChunk))
+        self.call(app, openapi_path, rec, deadline_s)
+        body = decode_trace(rec.freeze(self.name, openapi_path)).body
         try:
             return json.loads(body)["paths"][path]["get"]
         except (ValueError, KeyError, TypeError):
@@ -185,15 +211,18 @@ class AsgiEngine:
             stop = asyncio.Event()
             monitor = asyncio.create_task(lag_monitor(recorder, stop))
 
+            done: list[tuple[int, Recorder, float]] = []
+
             async def one(index: int) -> None:
                 rec, t0 = Recorder(), time.monotonic()
-                await _drive(route.app, route.path, rec, deadline_s, self.spec_version, NORMAL)
-                data = [e.data for e in rec.events if isinstance(e, BodyChunk) and e.data]
-                recorder.add(StreamSummary(recorder.now(), index, len(data), sum(map(len, data)),
-                                           time.monotonic() - t0, streams))
+                await _drive(route.app, route.path, rec, deadline_s, self.spec_version, NORMAL, self._state)
+                done.append((index, rec, time.monotonic() - t0))
             await asyncio.gather(*(one(i) for i in range(streams)))
             stop.set()
             await monitor
+            for index, rec, took in done:  # summed once the loop is no longer measured
+                data = [m.data for m in decode_trace(rec.freeze(self.name, route.path)).body_messages if m.data]
+                recorder.add(StreamSummary(recorder.now(), index, len(data), sum(map(len, data)), took, streams))
 
         future = self._loop.submit(group())
         probe_loop(recorder, self._ping, future.done)
@@ -210,7 +239,8 @@ class AsgiEngine:
                 watch_closure(recorder, self._settle, self._collect, lambda: bool(recorder.of_kind(ResourceClosed)))
         else:
             self.call(route.app, route.path, recorder, deadline_s, mode)
-        operation = self.openapi_operation(route.app, route.path, deadline_s) if mode == NORMAL else None
+        operation = (self.openapi_operation(route.app, route.documented_path or route.path, deadline_s,
+                                            route.openapi_path) if mode == NORMAL else None)
         spec = "2.4" if mode.style == "send-oserror" else self.spec_version
         return recorder.freeze(self.name, route.path, operation, notes=(f"ASGI spec_version {spec}",),
                                mode=mode.key)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..control import ControlClient
+from ..encoding import decode_trace
 from ..errors import HarnessError
 from ..latency import probe_loop
 from ..modes import CUT_AT, NORMAL, Mode, modes_for
@@ -217,9 +218,11 @@ class ServerEngine:
     name: str
 
     def __init__(self, *, builder_ref: str = "harness.routes:build_route", scenarios_dirs: list[str] | None = None,
-                 lockstep_wait_s: float = 2.0) -> None:
+                 lockstep_wait_s: float = 2.0, app: dict | None = None) -> None:
         self.config = {"builder": builder_ref, "scenarios_dirs": [str(d) for d in scenarios_dirs or []],
                        "sys_path": [p for p in sys.path if p], "lockstep_wait_s": lockstep_wait_s}
+        if app:  # a team's app ({"text": "MODULE:ATTR", "app_dir": DIR}): serve.py mounts the variants in it
+            self.config["app"] = dict(app)
         self.server: ServerProcess | None = None
         self.control: ControlClient | None = None
         self.unavailable = self.spec.missing()
@@ -254,6 +257,12 @@ class ServerEngine:
         """The (scenario, variant, route path) of the run, for the shutdown batch."""
         self._prepared = list(items)
 
+    def forget(self, scenario: str, mode_keys: set[str]) -> None:
+        """Drop the batched traces of ``scenario`` in these modes: the next request performs them again."""
+        self._batched = {k: v for k, v in self._batched.items() if not (k[0] == scenario and k[2] in mode_keys)}
+        if any(k.startswith("shutdown") for k in mode_keys):
+            self._shutdown_traces = {k: v for k, v in self._shutdown_traces.items() if k[0] != scenario}
+
     def modes(self, kind: str) -> list[Mode]:
         """A real client disconnects one way: it closes the connection."""
         return modes_for(kind, ("close",), shutdown=True)
@@ -271,7 +280,7 @@ class ServerEngine:
         def one(index: int) -> None:
             rec, t0, rid = Recorder(), time.monotonic(), uuid.uuid4().hex
             wire.get(port, path, rec, deadline_s, headers=[("x-harness-request", rid), ("x-harness-lockstep", "off")])
-            data = [e.data for e in rec.events if type(e).__name__ == "BodyChunk" and e.data]
+            data = [m.data for m in decode_trace(rec.freeze(self.name, path)).body_messages if m.data]
             recorder.add(StreamSummary(recorder.now(), index, len(data), sum(map(len, data)),
                                        time.monotonic() - t0, streams))
         threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(streams)]

@@ -14,6 +14,7 @@ from typing import Callable
 
 import h11
 
+from ..encoding import CLIENT_HEADERS, decode_trace
 from ..trace import BodyChunk, ClientDisconnected, ConnectionClosed, DeadlineExceeded, Recorder, ResponseStart
 
 __all__ = ["get", "fetch_body"]
@@ -45,7 +46,8 @@ def get(port: int, path: str, recorder: Recorder, deadline_s: float, *, headers:
         sock.connect(("127.0.0.1", port))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         request = h11.Request(method="GET", target=path,
-                              headers=[("Host", f"127.0.0.1:{port}"), ("Connection", "close"), *headers])
+                              headers=[("Host", f"127.0.0.1:{port}"), ("Connection", "close"), *CLIENT_HEADERS,
+                                       *headers])
         sock.sendall(conn.send(request) + conn.send(h11.EndOfMessage()))
         pending = bytearray()
         received, chunked = 0, False
@@ -100,8 +102,8 @@ def get(port: int, path: str, recorder: Recorder, deadline_s: float, *, headers:
 
 
 def fetch_body(port: int, path: str, deadline_s: float) -> tuple[int | None, bytes]:
-    """A plain GET for things where framing does not matter (the OpenAPI document)."""
+    """A plain GET for things where framing does not matter (the OpenAPI document), decoded."""
     rec = Recorder()
     get(port, path, rec, deadline_s)
     return (rec.events[0].status if rec.events and isinstance(rec.events[0], ResponseStart) else None,
-            b"".join(e.data for e in rec.events if isinstance(e, BodyChunk)))
+            decode_trace(rec.freeze("wire", path)).body)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..environment import RunInfo
-from ..outcomes import Outcome, Result
+from ..outcomes import BARE, Outcome, Result
 from . import atomic_write
 
 if TYPE_CHECKING:
@@ -70,8 +70,8 @@ def to_bytes(suites: ET.Element) -> bytes:
 def render(info: RunInfo, results: list[Result]) -> bytes:
     suites = new_document()
     by_suite: dict[str, list[Result]] = {}
-    for r in results:
-        by_suite.setdefault(f"{r.engine}.{r.scenario}", []).append(r)
+    for r in results:  # results through a team's app (--app) are their own suites
+        by_suite.setdefault(f"{r.engine}.{r.scenario}" + (f" via {r.app}" if r.app != BARE else ""), []).append(r)
     for name, group in by_suite.items():
         add_suite(suites, name, group, info.versions)
     return to_bytes(suites)

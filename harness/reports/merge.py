@@ -14,6 +14,8 @@ worse of the two), never dropped silently.
 
 from __future__ import annotations
 
+import dataclasses
+
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,6 +251,8 @@ def read_run(path: Path) -> RunFile:
     for i, r in enumerate(results):
         for name in _STR_FIELDS:
             _expect(path, f"results[{i}].{name}", getattr(r, name), str, "a string")
+    # A result through a team's app (--app) is its own row beside the bare one: "uvicorn via app:main".
+    results = [r if r.app == "bare" else dataclasses.replace(r, engine=f"{r.engine} via {r.app}") for r in results]
     return RunFile(Path(path), versions["fastapi"], dict(versions), [str(e) for e in engines],
                    str(run.get("started", "")), results)
 

@@ -8,9 +8,10 @@ import sys
 from typing import TextIO
 
 from ..environment import RunInfo
-from ..outcomes import Outcome, Result
+from ..outcomes import BARE, Outcome, Result
 
-__all__ = ["Progress", "render_matrix", "render_problems", "render_latency", "render_summary", "use_color"]
+__all__ = ["Progress", "render_matrix", "render_problems", "render_latency", "render_attribution", "render_summary",
+           "use_color"]
 
 _COLORS = {Outcome.PASS: "32", Outcome.FAIL: "31;1", Outcome.ERROR: "35;1", Outcome.NON_STRICT: "33",
            Outcome.UNSUPPORTED: "36", Outcome.NA: "2", Outcome.INFORMATIONAL: "34"}
@@ -59,19 +60,19 @@ class Progress:
 def render_matrix(results: list[Result], color: bool = False) -> str:
     """Variant rows x check columns, grouped by engine and scenario, checks numbered in a legend."""
     checks = list(dict.fromkeys(r.check for r in results))
-    cells: dict[tuple[str, str, str], dict[str, Outcome]] = {}
+    cells: dict[tuple[str, str, str, str], dict[str, Outcome]] = {}
     for r in results:
-        cells.setdefault((r.engine, r.scenario, r.variant), {})[r.check] = r.outcome
-    width = max([len(v) for _, _, v in cells] + [20]) + 4
+        cells.setdefault((r.engine, r.app, r.scenario, r.variant), {})[r.check] = r.outcome
+    width = max([len(v) for *_, v in cells] + [20]) + 4
     legend = "  ".join(f"{i} {c}" for i, c in enumerate(checks, 1))
     outcomes = "  ".join(f"{o.symbol} {o.value}" for o in Outcome)
     lines = [f"checks:   {legend}", f"outcomes: {outcomes}"]
     header = " ".join(str(i % 10) for i in range(1, len(checks) + 1))
     group = None
-    for (engine, scenario, variant), row in cells.items():
-        if (engine, scenario) != group:
-            group = (engine, scenario)
-            lines += ["", f"{scenario} [{engine}]".ljust(width) + header]
+    for (engine, app, scenario, variant), row in cells.items():
+        if (engine, app, scenario) != group:
+            group = (engine, app, scenario)
+            lines += ["", f"{scenario} [{engine}]".ljust(width) + header + (f"   via {app}" if app != BARE else "")]
         marks = " ".join(_paint(row[c].symbol, row[c], color) if c in row else " " for c in checks)
         lines.append(f"  {variant}".ljust(width) + marks)
     return "\n".join(lines)
@@ -85,7 +86,8 @@ def render_problems(results: list[Result], limit: int = 20) -> str:
     for r in problems[:limit]:
         detail = "\n".join("    " + line for line in r.detail.splitlines())
         known = "" if r.is_unexpected_problem else f" (expected: {r.extra['expected']['reason']})"
-        out.append(f"  {r.outcome.value.upper()} {r.scenario} / {r.variant} / {r.check} [{r.engine}] "
+        via = f" via {r.app}" if r.app != BARE else ""
+        out.append(f"  {r.outcome.value.upper()} {r.scenario} / {r.variant} / {r.check} [{r.engine}{via}] "
                    f"(cites {r.claim}){known}\n{detail}")
     if len(problems) > limit:
         out.append(f"  ... and {len(problems) - limit} more (all of them are in results.json)")
@@ -99,17 +101,40 @@ def render_latency(results: list[Result]) -> str:
     """The figures an operator needs: loop lag of def streams vs the async control, per engine,
     and the threadpool saturation tables."""
     lines = []
-    for engine in dict.fromkeys(r.engine for r in results):
-        mine = [r for r in results if r.engine == engine and r.check == "loop-not-blocked"]
+    for engine, app in dict.fromkeys((r.engine, r.app) for r in results):
+        where = engine if app == BARE else f"{engine} via {app}"
+        mine = [r for r in results if (r.engine, r.app) == (engine, app) and r.check == "loop-not-blocked"]
         defs = [float(m.group(1)) for r in mine if r.axes.get("function") == "def" and (m := _LAG.search(r.detail))]
         control = [float(m.group(1)) for r in mine if r.outcome is Outcome.INFORMATIONAL and (m := _LAG.search(r.detail))]
         if defs or control:
-            lines.append(f"loop lag total [{engine}]: def streams max {max(defs, default=float('nan')):.1f} ms over "
+            lines.append(f"loop lag total [{where}]: def streams max {max(defs, default=float('nan')):.1f} ms over "
                          f"{len(defs)} variants; async blocking control {', '.join(f'{c:.1f}' for c in control)} ms")
         for r in results:
-            if r.engine == engine and r.check == "threadpool-saturation" and r.outcome is Outcome.INFORMATIONAL:
-                lines.append(f"threadpool saturation [{engine}] ({r.variant}):")
+            if ((r.engine, r.app) == (engine, app) and r.check == "threadpool-saturation"
+                    and r.outcome is Outcome.INFORMATIONAL):
+                lines.append(f"threadpool saturation [{where}] ({r.variant}):")
                 lines += ["  " + row for row in r.detail.splitlines()]
+    return "\n".join(lines)
+
+
+def render_attribution(info: RunInfo, results: list[Result]) -> str:
+    """Through the app vs bare in the same run: what the team's stack changed, and what is FastAPI's."""
+    from ..attribution import summary_lines
+
+    app = info.app
+    lines = [f"through {app.get('text')} ({app.get('kind')}), middleware outermost first: "
+             + (" > ".join(app.get("middleware") or []) or "none")]
+    differences = summary_lines(results, info.versions["fastapi"])
+    lines += differences or [f"  every check gives the same outcome through the app as on bare FastAPI "
+                             f"{info.versions['fastapi']}"]
+    noise = [r for r in results if r.app != BARE and r.extra.get("unconfirmed")]
+    if noise:
+        lines.append(f"  {len(noise)} difference(s) from bare did not repeat on a second measurement: timing noise, "
+                     f"not attributed ({', '.join(dict.fromkeys(f'{r.check} [{r.engine}]' for r in noise))})")
+    bare = [r for r in results if r.app == BARE]
+    counts = {o: sum(r.outcome is o for r in bare) for o in Outcome}
+    lines.append("bare (the same variants on their own small FastAPI app, in results.json): "
+                 + ", ".join(f"{n} {o.value}" for o, n in counts.items() if n))
     return "\n".join(lines)
 
 

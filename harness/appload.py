@@ -1,0 +1,207 @@
+"""Loading a team's own app from ``--app MODULE:ATTR`` or ``--app MODULE:FACTORY()``.
+
+Every way this can go wrong is the user's input, not the harness's bug, so each is an
+:class:`AppError` (a :class:`~harness.errors.UsageError`: exit 2) with one paragraph naming what was
+given and what was expected. The original exception is kept as ``cause`` for ``--debug``.
+
+What the harness can mount into: a FastAPI app, a Starlette app, or a pure ASGI middleware object
+whose ``.app`` chain reaches one of those (``app = TimingMiddleware(FastAPI())``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+
+__all__ = ["AppError", "AppSpec", "LoadedApp", "parse_spec", "load_app", "describe_middleware", "mount_target"]
+
+EXPECTED = ("expected MODULE:ATTR (an ASGI app object, e.g. myproject.main:app) or MODULE:FACTORY() "
+            "(a function called with no arguments that returns one, e.g. myproject.main:create_app())")
+_SPEC = re.compile(r"^(?P<module>[A-Za-z_][\w.]*):(?P<attr>[A-Za-z_][\w.]*)(?P<call>\(\))?$")
+
+
+class AppError(UsageError):
+    """The app given with ``--app`` cannot be used; ``cause`` is the underlying exception, if any."""
+
+    def __init__(self, message: str, cause: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    text: str  # as given, e.g. "examples.apps.clean:app"
+    module: str
+    attr: str
+    factory: bool
+    app_dir: str  # put first on sys.path before importing
+
+    def to_json(self) -> dict[str, object]:
+        return {"text": self.text, "app_dir": self.app_dir}
+
+
+def parse_spec(text: str, app_dir: str | Path | None = None) -> AppSpec:
+    folder = Path(app_dir) if app_dir else Path.cwd()
+    m = _SPEC.match(text.strip())
+    if not m:
+        raise AppError(f"--app {text!r} is not an app reference: {EXPECTED}.")
+    if not folder.is_dir():
+        raise AppError(f"--app-dir {str(folder)!r} (given for --app {text!r}) is not a directory: expected the "
+                       "folder MODULE is imported from (default: the current directory).")
+    return AppSpec(text.strip(), m["module"], m["attr"], bool(m["call"]), str(folder.resolve()))
+
+
+def _one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def _is_asgi(obj: Any) -> bool:
+    """An ASGI 3 app: an async callable taking (scope, receive, send)."""
+    if inspect.isclass(obj) or not callable(obj):
+        return False
+    func = obj if inspect.isfunction(obj) or inspect.ismethod(obj) else getattr(obj, "__call__", None)
+    if not (inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(obj)):
+        return False
+    try:
+        inspect.signature(obj).bind(object(), object(), object())
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def mount_target(app: Any) -> Any | None:
+    """The Starlette/FastAPI app at the bottom of ``app``'s ``.app`` chain (``app`` itself, usually)."""
+    from starlette.applications import Starlette
+
+    seen: set[int] = set()
+    node = app
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        if isinstance(node, Starlette):
+            return node
+        node = getattr(node, "app", None)
+    return None
+
+
+def describe_middleware(app: Any) -> list[str]:
+    """The app's middleware, outermost first: pure ASGI wrappers around the app object, then the
+    app's ``user_middleware`` (Starlette keeps that list outermost first)."""
+    from starlette.middleware.base import BaseHTTPMiddleware
+
+    names: list[str] = []
+    target = mount_target(app)
+    node = app
+    while node is not None and node is not target:
+        names.append(f"{type(node).__name__} (pure ASGI, wraps the app object)")
+        node = getattr(node, "app", None)
+    for entry in getattr(target, "user_middleware", []) or []:
+        cls = getattr(entry, "cls", None)
+        kwargs = getattr(entry, "kwargs", {}) or {}
+        name = getattr(cls, "__name__", repr(cls))
+        if isinstance(cls, type) and issubclass(cls, BaseHTTPMiddleware):
+            dispatch = kwargs.get("dispatch")
+            if cls is BaseHTTPMiddleware and dispatch is not None:
+                name = f"{getattr(dispatch, '__name__', 'dispatch')} (@app.middleware('http'), a BaseHTTPMiddleware)"
+            elif cls is not BaseHTTPMiddleware:
+                name += " (BaseHTTPMiddleware)"
+        names.append(name)
+    return names
+
+
+@dataclass
+class LoadedApp:
+    spec: AppSpec
+    app: Any  # what the harness calls: the object the spec names (or the factory returned)
+    target: Any  # the Starlette/FastAPI app the variants are mounted into
+    middleware: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return self.spec.text
+
+    @property
+    def kind(self) -> str:
+        from fastapi import FastAPI
+        return "FastAPI" if isinstance(self.target, FastAPI) else "Starlette"
+
+    def describe(self) -> str:
+        stack = " > ".join(self.middleware) if self.middleware else "no middleware"
+        return f"{self.label} ({self.kind}; middleware outermost first: {stack})"
+
+
+def _import_module(spec: AppSpec) -> Any:
+    if spec.app_dir not in sys.path:
+        sys.path.insert(0, spec.app_dir)
+    try:
+        return importlib.import_module(spec.module)
+    except ModuleNotFoundError as exc:
+        if exc.name and (spec.module == exc.name or spec.module.startswith(exc.name + ".")):
+            raise AppError(f"--app {spec.text!r}: module {spec.module!r} was not found in --app-dir "
+                           f"{spec.app_dir!r} or on the import path ({_one_line(exc)}); {EXPECTED}, with MODULE "
+                           "importable from --app-dir.", exc) from None
+        raise AppError(f"--app {spec.text!r}: importing module {spec.module!r} failed: {_one_line(exc)} (a module "
+                       f"it imports is missing); expected the module to import cleanly from {spec.app_dir!r}.",
+                       exc) from None
+    except BaseException as exc:  # a SyntaxError, or anything its top level raises (even SystemExit)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        raise AppError(f"--app {spec.text!r}: importing module {spec.module!r} raised {_one_line(exc)}; expected "
+                       f"the module to import cleanly from {spec.app_dir!r}.", exc) from None
+
+
+def load_app(spec: AppSpec) -> LoadedApp:
+    """Import, resolve, call the factory if asked, and check the result is an app the harness can use."""
+    obj = _import_module(spec)
+    for part in spec.attr.split("."):
+        if not hasattr(obj, part):
+            public = sorted(n for n in dir(obj) if not n.startswith("_"))[:12]
+            raise AppError(f"--app {spec.text!r}: {getattr(obj, '__name__', spec.module)!r} has no attribute "
+                           f"{part!r}; expected an attribute of module {spec.module!r} holding the app"
+                           + (f" (it has: {', '.join(public)})" if public else "") + ".")
+        obj = getattr(obj, part)
+    if spec.factory:
+        if not callable(obj):
+            raise AppError(f"--app {spec.text!r}: {spec.attr!r} is a {type(obj).__name__}, not a function to call; "
+                           f"expected FACTORY() to name a function that returns the app (or drop the '()').")
+        try:
+            obj = obj()
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            raise AppError(f"--app {spec.text!r}: calling the factory {spec.attr}() raised {_one_line(exc)}; "
+                           "expected it to return an ASGI app when called with no arguments.", exc) from None
+    what = f"{spec.attr}()" if spec.factory else spec.attr
+    if not _is_asgi(obj):
+        hint = ""
+        if callable(obj) and not spec.factory and not inspect.isclass(obj):
+            try:
+                inspect.signature(obj).bind()
+                hint = f" If {spec.attr} is a factory, write --app {spec.module}:{spec.attr}()."
+            except (TypeError, ValueError):
+                pass
+        raise AppError(f"--app {spec.text!r}: {what} is {_show_type(obj)}, not an ASGI app; expected an object "
+                       f"called as `await app(scope, receive, send)` (a FastAPI or Starlette app, or an ASGI "
+                       f"middleware around one).{hint}")
+    target = mount_target(obj)
+    if target is None:
+        raise AppError(f"--app {spec.text!r}: {what} is an ASGI app ({_show_type(obj)}) but neither it nor its "
+                       "`.app` chain is a FastAPI or Starlette app, so the harness has no router to mount its "
+                       "variant routes into; expected a FastAPI or Starlette app, or a pure ASGI middleware whose "
+                       "`.app` attribute leads to one.")
+    return LoadedApp(spec, obj, target, describe_middleware(obj))
+
+
+def _show_type(obj: Any) -> str:
+    if inspect.isclass(obj):
+        return f"the class {obj.__name__}"
+    if inspect.isfunction(obj):
+        kind = "an async function" if inspect.iscoroutinefunction(obj) else "a function"
+        return f"{kind} {obj.__name__}{inspect.signature(obj)}"
+    return f"a {type(obj).__module__}.{type(obj).__qualname__} object"

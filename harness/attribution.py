@@ -1,0 +1,118 @@
+"""Attribution: is a problem seen through a team's app theirs, or FastAPI's?
+
+Each result through the app is compared with the same scenario x variant x engine x check run bare
+in the same run. Worse through the app than bare: the team's stack (the detail lists its
+middleware, outermost first, where to look). The same problem bare: FastAPI's (or the server's),
+not the stack's. Better through the app: the stack fixes something (said, never hidden).
+``n/a``, ``unsupported`` and ``informational`` on either side are not compared.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .outcomes import BARE, Outcome, Result
+
+__all__ = ["APP", "FASTAPI", "APP_HELPS", "attribute", "attribute_one", "summary_lines", "AppRun"]
+
+APP = "app"  # the problem is in the team's stack
+FASTAPI = "fastapi"  # present bare too
+APP_HELPS = "app-helps"  # bare has it, through the app it is gone
+_JUDGED = (Outcome.PASS, Outcome.NON_STRICT, Outcome.FAIL, Outcome.ERROR)
+
+
+def _verb(outcome: Outcome) -> str:
+    return {Outcome.PASS: "holds", Outcome.NON_STRICT: "is non-strict", Outcome.FAIL: "fails",
+            Outcome.ERROR: "errors"}[outcome]
+
+
+def classify(through: Outcome, bare: Outcome | None) -> str | None:
+    if bare is None or through not in _JUDGED or bare not in _JUDGED:
+        return None
+    if through.severity > bare.severity:
+        return APP
+    if through.severity < bare.severity:
+        return APP_HELPS
+    return FASTAPI if through is not Outcome.PASS else None
+
+
+def attribute_one(result: Result, bare: Result | None, fastapi_version: str, stack: str) -> Result:
+    """``result`` (through the app) with the comparison added to its detail and ``extra``."""
+    who = classify(result.outcome, bare.outcome if bare else None)
+    if who is None or result.extra.get("unconfirmed"):  # a difference that did not repeat is not attributed
+        return result
+    assert bare is not None
+    base = f"bare FastAPI {fastapi_version}"
+    if who == APP:
+        line = (f"{_verb(bare.outcome)} on {base}, {_verb(result.outcome).replace('is ', '')} through your app: "
+                f"the difference is in your stack ({stack})")
+    elif who == APP_HELPS:
+        line = f"{_verb(bare.outcome)} on {base}, {_verb(result.outcome)} through your app ({stack})"
+    else:
+        line = f"{_verb(bare.outcome)} on {base} too: FastAPI's (or the server's), not your stack's"
+    if who != FASTAPI and result.extra.get("repeated"):
+        line += "; the same on a repeat"
+    extra = {**result.extra, "bare_outcome": bare.outcome.value, "attributed_to": who}
+    return dataclasses.replace(result, detail=f"{result.detail}\n[{line}]" if result.detail else f"[{line}]",
+                               extra=extra)
+
+
+def attribute(results: list[Result], fastapi_version: str, stack: str) -> list[Result]:
+    """Every result through an app gets its comparison with the bare result of the same run."""
+    bare = {(r.scenario, r.variant, r.engine, r.check): r for r in results if r.app == BARE}
+    return [r if r.app == BARE else attribute_one(r, bare.get((r.scenario, r.variant, r.engine, r.check)),
+                                                  fastapi_version, stack) for r in results]
+
+
+def summary_lines(results: list[Result], fastapi_version: str) -> list[str]:
+    """Per engine and check, how many variants differ through the app, and which way."""
+    groups: dict[tuple[str, str, str, str, str], list[Result]] = defaultdict(list)
+    for r in results:
+        who = r.extra.get("attributed_to") if r.app != BARE else None
+        if who:
+            groups[(r.engine, r.check, str(who), str(r.extra["bare_outcome"]), r.outcome.value)].append(r)
+    lines = []
+    order = {APP: 0, FASTAPI: 1, APP_HELPS: 2}
+    for (engine, check, who, bare, through), rs in sorted(groups.items(), key=lambda kv: (order[kv[0][2]], kv[0])):
+        scenarios = ", ".join(dict.fromkeys(r.scenario for r in rs))
+        b, t = _verb(Outcome(bare)), _verb(Outcome(through)).replace("is ", "")
+        if who == APP:
+            what = f"{b} on bare FastAPI {fastapi_version}, {t} through your app: your stack"
+        elif who == FASTAPI:
+            what = f"{b} on bare FastAPI {fastapi_version} too: FastAPI's or the server's, not your stack's"
+        else:
+            what = f"{b} on bare FastAPI {fastapi_version}, {_verb(Outcome(through))} through your app"
+        lines.append(f"  {check} [{engine}]: {what} ({len(rs)} cases: {scenarios})")
+    return lines
+
+
+@dataclass
+class AppRun:
+    """What the pytest fixture hands a test: every result of the run, through the app and bare."""
+
+    app: str
+    middleware: list[str]
+    results: list[Result]
+
+    @property
+    def through_app(self) -> list[Result]:
+        return [r for r in self.results if r.app != BARE]
+
+    @property
+    def bare(self) -> list[Result]:
+        return [r for r in self.results if r.app == BARE]
+
+    def select(self, *, check: str | None = None, outcome: Outcome | str | None = None,
+               attributed_to: str | None = None, engine: str | None = None) -> list[Result]:
+        """Results through the app matching every criterion given."""
+        want = Outcome(outcome) if outcome is not None else None
+        return [r for r in self.through_app
+                if (check is None or r.check == check) and (want is None or r.outcome is want)
+                and (engine is None or r.engine == engine)
+                and (attributed_to is None or r.extra.get("attributed_to") == attributed_to)]
+
+    def problems_in_app(self) -> list[Result]:
+        """What got worse through the app than bare: the team's own regressions."""
+        return self.select(attributed_to=APP)
