@@ -20,7 +20,7 @@ from ..engines.asgi import LoopThread
 from ..errors import HarnessError
 from .apps import PATH
 
-__all__ = ["InProcess", "FirstByte", "Received"]
+__all__ = ["InProcess", "FirstByte", "Received", "timed", "fastest"]
 
 DEADLINE_S = 60.0
 
@@ -87,6 +87,19 @@ async def _call(app: Any, got: Received) -> None:
         await app(_scope(), receive, send)
     finally:
         never.cancel()
+
+
+def timed(fn: Callable[..., Any], *args: Any) -> float:
+    """Seconds one call of ``fn`` takes."""
+    t0 = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - t0
+
+
+def fastest(measure: Callable[[], float], rounds: int = 15) -> float:
+    """The fastest of ``rounds`` measurements (each returns seconds): a raw baseline taken beside a
+    benchmark, so a ratio does not hang on one disturbed second at the start of a workload."""
+    return min(measure() for _ in range(rounds))
 
 
 class InProcess:
