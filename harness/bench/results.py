@@ -5,7 +5,8 @@ benchmark carries ``extra_info`` (workload, engine, key, bytes, chunks) and the 
 versions it ran with (``stream_harness.versions``, from ``benchmarks/conftest.py``). A figure is the
 fastest round of an app divided by the fastest round of ``raw`` for the same workload and engine in
 the same run (its own benchmark, and raw timed right before and after every app,
-``extra_info.raw_min_s``): a ratio, so it compares across machines and survives a machine that is slower today.
+``extra_info.raw_min_s``): a ratio, so it compares across machines and survives a machine that is
+slower today.
 
 Why the fastest round, not the median: on a shared machine the noise is other processes taking the
 CPU, which only ever adds time; the fastest round is the one least disturbed. Repeated runs agree
@@ -23,7 +24,8 @@ from ..environment import parse_version
 from ..errors import UsageError
 from .apps import RAW
 
-__all__ = ["describe", "best_ratio", "Measure", "Run", "Row", "load_run", "load_runs", "rows", "WORKLOAD_TITLES", "ratio_cv"]
+__all__ = ["describe", "best_ratio", "Measure", "Run", "Row", "load_run", "load_runs", "rows", "WORKLOAD_TITLES",
+           "ratio_cv"]
 
 WORKLOAD_TITLES = {
     "chunk-overhead": "Per-chunk overhead (1000 x 16-byte chunks)",
@@ -79,10 +81,6 @@ class Row:
     measure: Measure
     raw: Measure
     raw_floor_s: float  # raw's fastest round anywhere in the run, for this workload and engine
-
-    @property
-    def raw_min_s(self) -> float:
-        return self.raw_floor_s
 
     @property
     def time_s(self) -> float:

@@ -42,4 +42,11 @@ class BenchApp:
         await target({**scope, "path": PATH, "raw_path": PATH.encode()}, receive, send)
 
 
-app: Any = BenchApp(json.loads(os.environ[ENV])) if os.environ.get(ENV) else None
+class _NotConfigured:
+    """What ``app`` is outside a server process started by ``bench.server``."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        raise RuntimeError(f"harness.bench.serve:app needs its configuration in ${ENV} (set by bench.server)")
+
+
+app: Any = BenchApp(json.loads(os.environ[ENV])) if os.environ.get(ENV) else _NotConfigured()
