@@ -59,7 +59,7 @@ def bar_chart(title: str, subtitle: str, x_label: str, categories: list[str], se
     top = 74
     row_h = len(series) * (BAR_H + BAR_GAP) + ROW_GAP
     height = top + row_h * len(categories) + 56
-    width = left + PLOT_W + 70
+    width = max(left + PLOT_W + 70, 24 + 9.0 * len(title), 24 + CHAR_W * len(subtitle))  # the title must fit
 
     def x(v: float) -> float:
         return left + (math.log(v) - math.log(lo)) / (math.log(hi) - math.log(lo)) * PLOT_W
