@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import subprocess
+import time
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -171,5 +172,27 @@ def test_first_byte_arrives_before_a_slow_producer_ends():
         assert got.bytes == 16 and not got.ended  # the other 19 chunks (190 ms of producing) are still to come
         driver.finish(future)
         got.expect("slow", 320, 20)
+    finally:
+        driver.close()
+
+
+def test_first_byte_of_a_buffering_app_waits_for_the_whole_stream():
+    """The negative control of the TTFB workload: an app that collects the chunks before sending sees
+    its first byte only after every chunk was produced, so the measurement can tell the two apart."""
+    source = SlowChunks(count=20, delay_s=0.01)
+
+    async def buffering(scope, receive, send):
+        with source("bytes") as chunks:
+            body = b"".join(chunks)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    driver = FirstByte()
+    try:
+        t0 = time.perf_counter()
+        got, future = driver.first_byte(buffering)
+        elapsed = time.perf_counter() - t0
+        driver.finish(future)
+        assert got.bytes == 320 and got.ended and elapsed >= 20 * 0.01
     finally:
         driver.close()
