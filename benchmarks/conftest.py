@@ -14,6 +14,7 @@ from harness.bench.server import UVICORN, BenchServer
 from harness.bench.sources import THROUGHPUT_BYTES, write_payload_file
 from harness.environment import versions
 
+
 def pytest_benchmark_update_json(config, benchmarks, output_json):
     """Stamp the run with what it measured: the report groups runs by FastAPI version."""
     output_json["stream_harness"] = {"format_version": 1, "versions": versions()}

@@ -1,6 +1,7 @@
 """A tight in-process driver: direct ASGI calls on one event loop, no test client, no probes.
 
-The loop runs in the calling thread (the benchmark's), so an ``async def`` variant is timed without a
+ASGI spec_version 2.3, as uvicorn and hypercorn declare for HTTP (so Starlette runs its disconnect
+listener beside the stream, as in production). The loop runs in the calling thread (the benchmark's), so an ``async def`` variant is timed without a
 thread hop of the harness's own; a ``def`` variant pays the hops to anyio's worker threads that
 Starlette makes, which is what is measured. ``send`` only counts; one checked request per app (not
 timed) proves the app streams the right bytes before its time means anything.
@@ -55,6 +56,7 @@ class Received:
 
 
 async def _call(app: Any, got: Received) -> None:
+    """One request with an empty body; ``send`` counts what the app sends into ``got``."""
     given = False
     never = asyncio.get_running_loop().create_future()
 
