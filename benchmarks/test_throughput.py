@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.bench.apps import RAW, build_app, core_keys
+from harness.bench.apps import RAW, core_keys
 from harness.bench.client import fetch
-from harness.bench.drive import fastest, timed
+from harness.bench.drive import bench_in_process, fastest, timed
 from harness.bench.results import describe
 from harness.bench.serve import bench_path
 from harness.bench.sources import FileChunks
@@ -14,15 +14,7 @@ from harness.bench.sources import FileChunks
 
 @pytest.mark.parametrize("key", core_keys())
 def test_throughput_asgi(benchmark, inproc, payload_file, key):
-    source = FileChunks(str(payload_file))
-    app, raw = build_app(key, source), build_app(RAW, source)
-    reference = inproc.request(raw, checked=True)
-    inproc.request(app, checked=True).expect(key, source.total_bytes, source.chunks, reference.crc)
-    before = fastest(lambda: timed(inproc.request, raw))
-    got = benchmark(inproc.request, app)
-    describe(benchmark, "throughput", "asgi", key, source.total_bytes, source.chunks,
-             raw_min_s=min(before, fastest(lambda: timed(inproc.request, raw))))
-    got.expect(key, source.total_bytes, source.chunks)
+    bench_in_process(benchmark, inproc, "throughput", key, FileChunks(str(payload_file)))
 
 
 @pytest.mark.parametrize("key", core_keys())

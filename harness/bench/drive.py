@@ -21,7 +21,7 @@ from ..engines.asgi import LoopThread
 from ..errors import HarnessError
 from .apps import PATH
 
-__all__ = ["InProcess", "FirstByte", "Received", "timed", "fastest"]
+__all__ = ["InProcess", "FirstByte", "Received", "timed", "fastest", "bench_in_process"]
 
 DEADLINE_S = 60.0
 
@@ -149,3 +149,19 @@ class FirstByte:
 
     def close(self) -> None:
         self.loop.stop()
+
+
+def bench_in_process(benchmark, inproc: "InProcess", workload: str, key: str, source) -> None:
+    """One in-process benchmark: check the app's output against the raw baseline's, time the app with
+    pytest-benchmark, and record the raw app's fastest round (timed before and after) beside it."""
+    from .apps import RAW, build_app
+    from .results import describe
+
+    app, raw = build_app(key, source), build_app(RAW, source)
+    reference = inproc.request(raw, checked=True)
+    inproc.request(app, checked=True).expect(key, source.total_bytes, source.chunks, reference.crc)
+    before = fastest(lambda: timed(inproc.request, raw))
+    got = benchmark(inproc.request, app)
+    describe(benchmark, workload, "asgi", key, source.total_bytes, source.chunks,
+             raw_min_s=min(before, fastest(lambda: timed(inproc.request, raw))))
+    got.expect(key, source.total_bytes, source.chunks)

@@ -26,8 +26,23 @@ SLOW_COUNT = 20  # the slow producer: each chunk takes SLOW_DELAY_S to produce (
 SLOW_DELAY_S = 0.001
 
 
+class _Repeated:
+    """A source of ``count`` copies of ``chunk``: its size and count, for the checks and the report."""
+
+    chunk: bytes
+    count: int
+
+    @property
+    def total_bytes(self) -> int:
+        return len(self.chunk) * self.count
+
+    @property
+    def chunks(self) -> int:
+        return self.count
+
+
 @dataclass(frozen=True)
-class MemoryChunks:
+class MemoryChunks(_Repeated):
     """``count`` copies of ``chunk`` from memory: the cost per chunk, with nothing else to do."""
 
     chunk: bytes = SMALL_CHUNK
@@ -39,14 +54,6 @@ class MemoryChunks:
 
     def __call__(self, chunk_type: str):
         return contextlib.nullcontext(self._lists[chunk_type])
-
-    @property
-    def total_bytes(self) -> int:
-        return len(self.chunk) * self.count
-
-    @property
-    def chunks(self) -> int:
-        return self.count
 
 
 @dataclass(frozen=True)
@@ -91,7 +98,7 @@ class WholeFile:
 
 
 @dataclass(frozen=True)
-class SlowChunks:
+class SlowChunks(_Repeated):
     """A slow producer: every chunk takes ``delay_s`` (a blocking read, ``time.sleep``)."""
 
     count: int = SLOW_COUNT
@@ -106,14 +113,6 @@ class SlowChunks:
 
     def __call__(self, chunk_type: str):
         return contextlib.closing(self._gen(chunk_type))
-
-    @property
-    def total_bytes(self) -> int:
-        return len(self.chunk) * self.count
-
-    @property
-    def chunks(self) -> int:
-        return self.count
 
 
 def write_payload_file(path: Path, size: int) -> Path:

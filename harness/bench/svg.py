@@ -66,7 +66,7 @@ def bar_chart(title: str, subtitle: str, x_label: str, categories: list[str], se
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
            f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="DejaVu Sans, Arial, sans-serif">',
-           f'<rect width="100%" height="100%" fill="white"/>',
+           '<rect width="100%" height="100%" fill="white"/>',
            f'<title>{escape(title)}</title>',
            _text(12, 22, title, 15, weight="bold"), _text(12, 40, subtitle, 11, fill="#555")]
     lx = 12.0
