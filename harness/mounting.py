@@ -68,7 +68,7 @@ def _insert_first(target: Any, prefix: str, small: Any) -> None:
     before = len(routes)
     if isinstance(target, FastAPI) and isinstance(small, FastAPI):
         target.include_router(APIRouter(routes=[r for r in small.router.routes if isinstance(r, APIRoute)]),
-                              prefix=prefix)
+                              prefix=prefix, include_in_schema=False)  # the team's own document is theirs
 
         async def openapi(request) -> JSONResponse:
             return JSONResponse(small.openapi())

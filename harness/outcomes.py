@@ -30,8 +30,17 @@ class Outcome(str, enum.Enum):
 
     @property
     def severity(self) -> int:
-        """Order for combining several verdicts into one: the worst wins."""
+        """Order for combining several verdicts of one result into one (modes of a check): the worst
+        wins, and a measured pass outranks a mode that could not apply (n/a)."""
         return _SEVERITY.index(self)
+
+    @property
+    def rank(self) -> int:
+        """How bad a *change* of one result is, for comparing runs (``stream-harness compare``):
+        ``pass < informational = n/a < non-strict < unsupported < fail < error`` (a check that stopped
+        applying, or a feature that went missing, is worse than a pass). ``severity`` is the order for
+        combining outcomes into one (modes of a check, a matrix cell), where a pass outranks an n/a."""
+        return _RANK[self]
 
 
 _SYMBOLS = {
@@ -44,6 +53,9 @@ _SYMBOLS = {
     Outcome.ERROR: "E",
 }
 
+
+_RANK = {Outcome.PASS: 0, Outcome.INFORMATIONAL: 1, Outcome.NA: 1, Outcome.NON_STRICT: 2, Outcome.UNSUPPORTED: 3,
+         Outcome.FAIL: 4, Outcome.ERROR: 5}
 
 _SEVERITY = [Outcome.NA, Outcome.UNSUPPORTED, Outcome.INFORMATIONAL, Outcome.PASS, Outcome.NON_STRICT,
              Outcome.FAIL, Outcome.ERROR]

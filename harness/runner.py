@@ -84,10 +84,11 @@ class Runner:
         """Stop the engine (its loop, its servers): nothing the run started may outlive it."""
         self.engine.stop()
 
-    def forget_scenario(self, scenario_name: str) -> None:
-        """Drop a finished scenario's traces: a 64 MiB payload's must not stay for the whole run."""
-        for key in [k for k in self._traces if k[0] == scenario_name]:
+    def forget_scenario(self, scenario: Scenario) -> None:
+        """Drop a finished scenario's traces and payload: a 64 MiB one must not stay for the whole run."""
+        for key in [k for k in self._traces if k[0] == scenario.name]:
             del self._traces[key]
+        scenario.release()
 
     def trace(self, scenario: Scenario, variant: Variant, mode: Mode = NORMAL) -> Trace | BuildFailed:
         """Perform the variant's request once per mode; later calls return the same trace."""
@@ -231,7 +232,7 @@ class Runner:
         try:
             for n, case in enumerate(cases, 1):
                 if n > 1 and cases[n - 2].scenario.name != case.scenario.name:
-                    self.forget_scenario(cases[n - 2].scenario.name)  # twins never cross scenarios
+                    self.forget_scenario(cases[n - 2].scenario)  # twins never cross scenarios
                 got = self.judge(case)
                 results += got
                 if progress:

@@ -113,6 +113,10 @@ class Scenario:
             object.__setattr__(self, "_chunks", cached)
         return cached
 
+    def release(self) -> None:
+        """Forget the materialised chunks (the next use makes them again from the factory)."""
+        self.__dict__.pop("_chunks", None)
+
     def check_na_reason(self, check_name: str) -> str | None:
         if self.checks and check_name not in self.checks:
             return f"scenario {self.name!r} is for {', '.join(self.checks)} only"

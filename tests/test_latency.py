@@ -24,7 +24,10 @@ def _verdicts(runs: int) -> list[tuple[Outcome, Outcome, Outcome]]:
             (good,) = stock.judge(Case(sc, variant("def-ann-bytes-for-plain")))
             (control,) = stock.judge(Case(sc, variant("async-noann-bytes-for-plain")))
         bad = judge("loop-not-blocked", "blocking-read", "def-ann-bytes-for-plain", mutants.runs_def_on_the_loop)
-        out.append((good.outcome, control.outcome, bad.outcome))
+        expected = (Outcome.PASS, Outcome.INFORMATIONAL, Outcome.FAIL)
+        got = (good, control, bad)
+        out.append(tuple(r.outcome for r in got))
+        assert out[-1] == expected, "\n".join(f"{r.variant}: {r.outcome.value}: {r.detail}" for r in got)
     return out
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..reports import atomic_write
+from ..reports.markdown import escape
 from .apps import BASELINES, RAW, STARLETTE
 from .results import ENGINE_TITLES, WORKLOAD_TITLES, Row, Run, best_ratio, ratio_cv, rows
 from .svg import Series, bar_chart
@@ -109,7 +110,13 @@ def plot(report: Report, group: tuple[str, str]) -> str:
 
 
 def _esc(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    return escape(str(text))
+
+
+def _code(text: str) -> str:
+    """Text for a code span in a table cell: HTML is shown as written there, so only what would end the
+    span (a backtick) or the cell (``|``, escaped as GitHub's tables require) or the line is touched."""
+    return "".join(c for c in str(text) if c.isprintable() and c != "`").replace("|", "\\|")
 
 
 def markdown(report: Report, plots: dict[tuple[str, str], str]) -> str:
@@ -135,7 +142,7 @@ def markdown(report: Report, plots: dict[tuple[str, str], str]) -> str:
                 "| app | " + " | ".join(f"FastAPI {_esc(x)}" for x in v) + " |",
                 "| --- |" + " --- |" * len(v)]
         for key in _order(keys, v[-1]):
-            label = f"`{_esc(key)}`" + (f", {APP_NOTES[key]}" if key in APP_NOTES else "")
+            label = f"`{_code(key)}`" + (f", {APP_NOTES[key]}" if key in APP_NOTES else "")
             cells = []
             for version in v:
                 cell = keys[key].get(version)
@@ -193,7 +200,7 @@ def _memory(report: Report) -> list[str]:
         for run in report.runs[version]:
             for m in run.measures:
                 if m.workload == "memory" and "peak_growth_mib" in m.extra:
-                    lines.append(f"| {_esc(version)} | `{_esc(m.key)}` | {m.bytes / 2**20:.0f} MiB | "
+                    lines.append(f"| {_esc(version)} | `{_code(m.key)}` | {m.bytes / 2**20:.0f} MiB | "
                                  f"{m.extra['peak_growth_mib']:.1f} MiB | {m.extra.get('bound_mib', '?')} MiB |")
     if not lines:
         return []

@@ -6,7 +6,6 @@ an ``async def`` generator, which blocks the loop): no absolute millisecond figu
 
 from __future__ import annotations
 
-import math
 
 from ..latency import median, p99
 from ..variants import all_variants
@@ -17,6 +16,14 @@ CONTROL_RATIO = 4  # a def variant's totals must stay below a quarter of the blo
 CONTROL_MIN = 0.5  # the control's total lag must reach half its blocking work, or nothing is seen
 SATURATION_VARIANT = "def-noann-bytes-for-plain"
 CONTROL_VARIANT = "async-noann-bytes-for-plain"  # one negative control per run and engine
+
+
+def _missing(trace) -> str | None:
+    """Which samples a trace lacks: a sum of nothing is 0, which must not read as "not blocked"."""
+    for kind, name in ((LagSample, "loop-lag"), (ProbeSample, "probe")):
+        if not trace.of(kind):
+            return name
+    return None
 
 
 def _figures(trace) -> tuple[float, float]:
@@ -63,9 +70,9 @@ def _saturation_variant(scenario, variant) -> str | None:
 def loop_not_blocked(trace, scenario, variant, twins):
     """While K ``def`` streams block on every read, the loop's total lag and the total wait of trivial
     requests stay below a quarter of what the same work in ``async def`` causes in this run."""
+    if _missing(trace):
+        raise CannotMeasure(f"no {_missing(trace)} samples were recorded")
     lag, probe = _figures(trace)
-    if math.isnan(lag) or math.isnan(probe):
-        raise CannotMeasure(f"no {'loop-lag' if math.isnan(lag) else 'probe'} samples were recorded")
     streams = trace.of(StreamSummary)
     if not streams or any(s.chunks != len(scenario.chunks) for s in streams):
         raise Failure("Not every stream completed", expected=f"{len(scenario.chunks)} chunks per stream",
@@ -77,6 +84,8 @@ def loop_not_blocked(trace, scenario, variant, twins):
     (control_variant, control), = twins
     if control is None:
         raise CannotMeasure(f"no control: {control_variant.id} could not run")
+    if _missing(control):
+        raise CannotMeasure(f"no {_missing(control)} samples were recorded for the control {control_variant.id}")
     c_lag, c_probe = _figures(control)
     work = CONTROL_MIN * scenario.block_s * len(scenario.chunks) * len(control.of(StreamSummary))
     if not c_lag >= work:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import keyword
 from pathlib import Path
 
 from ..errors import UsageError
@@ -43,8 +44,10 @@ from harness import scenario
 def new_scenario(args: argparse.Namespace) -> int:
     from ..scenarios import NAME_PATTERN, load_scenarios
 
-    if not NAME_PATTERN.match(args.name):
-        raise UsageError(f"new-scenario {args.name!r}: expected a lower-case kebab-case name such as 'my-payload'")
+    ident = args.name.replace("-", "_")
+    if not NAME_PATTERN.match(args.name) or not ident.isidentifier() or keyword.iskeyword(ident):
+        raise UsageError(f"new-scenario {args.name!r}: expected a lower-case kebab-case name that starts with a "
+                         "letter and is not a Python keyword, such as 'my-payload'")
     path = args.dir / f"{args.name.replace('-', '_')}.py"
     if path.exists():
         raise UsageError(f"{path} already exists: choose another name or edit that file")
@@ -54,7 +57,7 @@ def new_scenario(args: argparse.Namespace) -> int:
     args.dir.mkdir(parents=True, exist_ok=True)
     from ..reports import atomic_write
 
-    atomic_write(path, SCAFFOLD.format(name=args.name, ident=args.name.replace("-", "_")).encode())
+    atomic_write(path, SCAFFOLD.format(name=args.name, ident=ident).encode())
     print(f"wrote {path}\nrun it:  stream-harness run --scenario {args.name}"
           + ("" if args.dir == Path("scenarios") else f" --scenarios-dir {args.dir}"))
     return 0

@@ -172,6 +172,7 @@ class AsgiEngine:
         except concurrent.futures.TimeoutError:  # the app blocked the loop itself: abandon that loop
             recorder.add(DeadlineExceeded(recorder.now(), deadline_s))
             self._loop, stuck = None, self._loop
+            self._lifespan = None  # it ran on the abandoned loop: a fresh start must not stack a second one
             stuck.loop.call_soon_threadsafe(stuck.loop.stop)
 
     def openapi_operation(self, app: Any, path: str, deadline_s: float,

@@ -25,8 +25,7 @@ from .merge import Merged, ResultKey, expected_reason, merge
 
 __all__ = ["RANK", "Side", "Comparison", "load_side", "compare", "render_text", "render_markdown", "to_json"]
 
-RANK = {Outcome.PASS: 0, Outcome.INFORMATIONAL: 1, Outcome.NA: 1, Outcome.NON_STRICT: 2,
-        Outcome.UNSUPPORTED: 3, Outcome.FAIL: 4, Outcome.ERROR: 5}
+RANK = {o: o.rank for o in Outcome}  # Outcome.rank, the one order of the reports
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ def load(path: Path) -> tuple[dict[str, object], list[Result]]:
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         raise UsageError(f"{path}: field 'format_version': expected {FORMAT_VERSION}, "
                          f"got {data.get('format_version') if isinstance(data, dict) else type(data).__name__!r}")
+    if not isinstance(data.get("run"), dict):
+        raise UsageError(f"{path}: field 'run': expected an object (the run's header), got "
+                         f"{type(data.get('run')).__name__}")
     results = []
     for i, rec in enumerate(data.get("results") or []):
         try:

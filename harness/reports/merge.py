@@ -34,7 +34,7 @@ RESULTS_NAME = "results.json"
 # (engine, scenario, variant, check): what identifies one result within one FastAPI version
 ResultKey = tuple[str, str, str, str]
 
-_STR_FIELDS = ("scenario", "variant", "engine", "check", "claim", "detail")
+_STR_FIELDS = ("scenario", "variant", "engine", "check", "claim", "detail", "app")
 
 
 def result_key(r: Result) -> ResultKey:
@@ -106,7 +106,8 @@ class Cell:
 
     @property
     def worst(self) -> Outcome:
-        """The worst outcome present (``Outcome.severity``: error > fail > non-strict > pass > ...)."""
+        """The worst outcome present (``Outcome.severity``: error > fail > non-strict > pass > ...): a cell
+        of 44 pass and 12 n/a reads "pass"; ``Outcome.rank`` is for comparing one result across runs."""
         return max(self.counts, key=lambda o: o.severity)
 
 

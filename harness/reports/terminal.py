@@ -78,13 +78,19 @@ def render_matrix(results: list[Result], color: bool = False) -> str:
     return "\n".join(lines)
 
 
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on (escape sequences, bells) shown as its
+    escape instead: details carry text from the app under test (an exception's message)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def render_problems(results: list[Result], limit: int = 20) -> str:
     problems = [r for r in results if r.outcome.is_problem]
     if not problems:
         return ""
     out = [f"{len(problems)} problem(s):"]
     for r in problems[:limit]:
-        detail = "\n".join("    " + line for line in r.detail.splitlines())
+        detail = "\n".join("    " + printable(line) for line in r.detail.splitlines())
         known = "" if r.is_unexpected_problem else f" (expected: {r.extra['expected']['reason']})"
         via = f" via {r.app}" if r.app != BARE else ""
         out.append(f"  {r.outcome.value.upper()} {r.scenario} / {r.variant} / {r.check} [{r.engine}{via}] "
