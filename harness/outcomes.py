@@ -64,6 +64,10 @@ class Result:
     duration_s: float = 0.0
     extra: dict[str, object] = field(default_factory=dict)
     app: str = "bare"  # the app it ran through: "bare" (the harness's own small app per variant) or --app's value
+    # set by harness.expectations.annotate: the recorded outcome of the matching entry (None: no entry)
+    # and that entry's reason, link, intermittent outcomes and file:line. Absent from older results files.
+    expected: str | None = None
+    expectation: dict[str, object] | None = None
 
     @property
     def expected_outcome(self) -> str | None:
