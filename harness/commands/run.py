@@ -13,6 +13,7 @@ from ..mounting import PREFIX
 from ..options import GateOptions, Selection, add_options
 from ..outcomes import BARE, Outcome
 from ..reports import gate as gate_report, json as json_report, junit, terminal
+from ..retry import flaky, retry_unexpected
 from . import command
 
 
@@ -27,6 +28,9 @@ def configure(run: argparse.ArgumentParser) -> None:
                      help="print the details of at most N problems (default: 20)")
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                      help="show tracebacks (of harness errors, and of what a broken --app raised)")
+    run.add_argument("--retry-unexpected", type=int, default=0, metavar="N",
+                     help="retry each unexpected fail/error up to N times with a fresh engine; one that then "
+                          "comes out as expected is listed as flaky and does not fail the gate (default: 0)")
 
 
 def app_run_info(app) -> dict[str, object]:
@@ -70,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
                                             for e in session.scenario_set.errors],
                                expectations=str(expectations_file) if expectations_file else None)
     results = expect.annotate(results, entries, info.versions["fastapi"])
+    if args.retry_unexpected > 0:
+        results = retry_unexpected(session, results, args.retry_unexpected, entries, info.versions["fastapi"])
     verdict = expect.gate(results, strict=gate_options.strict)
     color = terminal.use_color(sys.stdout)
     shown = results
@@ -91,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     if session.app:
         print("\n" + terminal.render_attribution(info, results))
     print("\n" + terminal.render_summary(info, results, color))
-    print(gate_report.render_gate(verdict, expectations_file, len(entries)))
+    print(gate_report.render_gate(verdict, expectations_file, len(entries), flaky(results)))
     if not args.no_write:
         folder = args.output_dir / info.versions["fastapi"]
         json_report.write(folder / "results.json", info, results)

@@ -25,7 +25,7 @@ def _short(text: str, width: int = 90) -> str:
     return text if len(text) <= width else text[:width - 3].rstrip() + "..."
 
 
-def render_gate(gate: Gate, expectations: Path | None, entries: int) -> str:
+def render_gate(gate: Gate, expectations: Path | None, entries: int, flaky: list[Result] = ()) -> str:
     source = f"{expectations}, {entries} entries" if expectations else "no expectations file"
     verdict = "passed" if gate.passed else "FAILED"
     lines = [f"gate {verdict} ({source}{', strict' if gate.strict else ''}): "
@@ -46,6 +46,12 @@ def render_gate(gate: Gate, expectations: Path | None, entries: int) -> str:
         for (expected, seen, check, engine, where, _), n in _groups(gate.by_status[Status.UNRECORDED]):
             was = f" (recorded {expected} at {where})" if where else ""
             lines.append(f"  {seen} {check} [{engine}] x{n}{was}")
+    if flaky:
+        lines.append(f"flaky: {len(flaky)} result(s) unexpected at first, as expected on a retry (not failing the gate):")
+        for r in flaky:
+            first = r.extra["retries"][0]
+            lines.append(f"  {r.scenario} / {r.variant} / {r.check} [{r.engine}]: {first['outcome']} then "
+                         f"{r.outcome.value}; first: {_short(first['detail'], 110)}")
     if gate.count(Status.UNEXPECTED):
         lines.append(f"unexpected: {gate.count(Status.UNEXPECTED)} fail/error outcome(s) no expectation records "
                      f"(listed with their details above): the gate fails")
