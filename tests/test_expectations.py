@@ -179,3 +179,17 @@ def test_the_shipped_expectations_file_loads():
     entries = expect.load(REPO / "expectations.toml")
     assert {e.check for e in entries} == {"closure-on-disconnect", "closure-on-shutdown"}
     assert all(e.reason and e.link for e in entries)
+
+
+def test_junit_writes_a_recorded_fail_as_skipped_with_its_reason(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from harness.environment import RunInfo
+    from harness.reports import junit
+
+    known = Result("story", "v", {}, "asgi", "chunk-order", "#x", Outcome.FAIL, "d", expected="fail",
+                   expectation={"reason": "granian kills the worker", "intermittent": []})
+    junit.write(tmp_path / "j.xml", RunInfo(["asgi"], {}), [known, _result(Outcome.FAIL)])
+    suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite")
+    assert suite.get("failures") == "1" and suite.get("skipped") == "1"
+    assert suite.find("testcase/skipped").get("message") == "expected fail: granian kills the worker"
