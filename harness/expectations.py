@@ -228,13 +228,21 @@ def _version(text: str) -> Version | None:
 
 
 def annotate(results: Iterable[Result], expectations: list[Expectation], fastapi_version: str) -> list[Result]:
-    """Each result with the last matching entry's outcome and record (``expected`` stays ``None`` when none)."""
+    """Each result with the last matching entry's outcome and record; without one, the scenario's own
+    declaration (``scenario(..., expect=[...])``, in ``extra["expected"]``); else ``expected`` is ``None``."""
     version = _version(fastapi_version)
     out = []
     for r in results:
         match = next((e for e in reversed(expectations) if e.matches(r, version)), None)
-        out.append(replace(r, expected=match.outcome.value, expectation=match.record()) if match
-                   else replace(r, expected=None, expectation=None))
+        declared = r.extra.get("expected")
+        if match is not None:
+            out.append(replace(r, expected=match.outcome.value, expectation=match.record()))
+        elif isinstance(declared, dict) and declared.get("outcome"):
+            out.append(replace(r, expected=str(declared["outcome"]), expectation={
+                "reason": str(declared.get("reason", "")), "link": "", "intermittent": [],
+                "source": str(declared.get("where", ""))}))
+        else:
+            out.append(replace(r, expected=None, expectation=None))
     return out
 
 

@@ -71,7 +71,11 @@ class Result:
 
     @property
     def expected_outcome(self) -> str | None:
-        """The outcome an expectation declared for this result (a scenario's ``expect``), if any."""
+        """The outcome an expectation declared for this result, if any: what
+        ``harness.expectations.annotate`` set (an expectations file's entry, or the scenario's own
+        ``expect``), else the scenario's ``expect`` alone."""
+        if self.expected is not None:
+            return self.expected
         declared = self.extra.get("expected")
         return declared.get("outcome") if isinstance(declared, dict) else None
 
