@@ -204,3 +204,12 @@ def test_a_scenario_declaration_counts_unless_a_file_entry_matches(tmp_path):
     entries = expect.load(_file(tmp_path, '[[expect]]\ncheck = "framing"\noutcome = "pass"\nreason = "file wins"\n'))
     (r,) = expect.annotate([declared], entries, "0.165.0")
     assert r.expected == "pass" and expect.classify(r) is Status.UNEXPECTED and r.is_unexpected_problem
+
+
+def test_reports_show_the_reason_of_a_result_the_expectations_file_records():
+    from harness.reports.merge import expected_reason
+
+    known = Result("story", "v", {}, "granian", "closure-on-shutdown", "#x", Outcome.FAIL, "d", expected="fail",
+                   expectation={"reason": "granian kills the worker", "intermittent": [], "source": "e.toml:3"})
+    assert expected_reason(known) == "granian kills the worker"
+    assert expected_reason(_result(Outcome.FAIL)) is None
