@@ -61,3 +61,4 @@ class RunInfo:
     skipped_engines: dict[str, str] = field(default_factory=dict)
     load_errors: list[dict[str, str]] = field(default_factory=list)
     app: dict[str, object] = field(default_factory=dict)  # --app: what it is and its middleware, outermost first
+    expectations: str | None = None  # the expectations file the results were judged against

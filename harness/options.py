@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["add_options", "Selection"]
+__all__ = ["add_options", "Selection", "GateOptions"]
 
 
 def _positive(text: str) -> float:
@@ -53,6 +53,14 @@ _OPTIONS: dict[str, dict[str, Any]] = {
                      "the variants are mounted under /_stream_harness in it, and run bare beside it for comparison"),
     "app-dir": dict(default=None, metavar="DIR",
                     help="the folder --app's MODULE is imported from (default: the current directory)"),
+    # the gate (harness/expectations.py)
+    "expectations": dict(type=Path, default=None, metavar="FILE",
+                         help="known deviations (TOML); default: expectations.toml at the root if present"),
+    "no-expectations": dict(action="store_true", default=False,
+                            help="judge every fail and error as unexpected, whatever expectations.toml says"),
+    "strict": dict(action="store_true", default=False,
+                   help="also fail on stale expectations (a recorded deviation that now passes) and on "
+                        "non-strict outcomes no expectation records"),
 }
 
 
@@ -87,3 +95,19 @@ class Selection:
                 "engines": self.engines, "scenarios_dirs": [str(p) for p in self.scenarios_dirs],
                 "include_page": self.include_page, "deadline_s": self.deadline_s,
                 "app": self.app, "app_dir": self.app_dir}
+
+
+@dataclass
+class GateOptions:
+    """How results are judged against expectations: which file, and whether stale entries fail."""
+
+    expectations: Path | None = None
+    no_expectations: bool = False
+    strict: bool = False
+
+    @classmethod
+    def from_values(cls, get: Callable[[str], Any], prefix: str = "") -> "GateOptions":
+        def value(name: str) -> Any:
+            return get(f"{prefix}{name}".replace("-", "_"))
+        return cls(expectations=value("expectations"), no_expectations=bool(value("no-expectations")),
+                   strict=bool(value("strict")))

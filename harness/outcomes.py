@@ -76,10 +76,18 @@ class Result:
     duration_s: float = 0.0
     extra: dict[str, object] = field(default_factory=dict)
     app: str = "bare"  # the app it ran through: "bare" (the harness's own small app per variant) or --app's value
+    # set by harness.expectations.annotate: the recorded outcome of the matching entry (None: no entry)
+    # and that entry's reason, link, intermittent outcomes and file:line. Absent from older results files.
+    expected: str | None = None
+    expectation: dict[str, object] | None = None
 
     @property
     def expected_outcome(self) -> str | None:
-        """The outcome an expectation declared for this result (a scenario's ``expect``), if any."""
+        """The outcome an expectation declared for this result, if any: what
+        ``harness.expectations.annotate`` set (an expectations file's entry, or the scenario's own
+        ``expect``), else the scenario's ``expect`` alone."""
+        if self.expected is not None:
+            return self.expected
         declared = self.extra.get("expected")
         return declared.get("outcome") if isinstance(declared, dict) else None
 

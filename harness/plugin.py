@@ -6,17 +6,26 @@ where pytest walks into them, the way pytest's documentation collects YAML tests
 becomes a collector, each variant a collector below it, each check an item, so ids read
 ``scenarios/story.py::def-ann-bytes-for-plain::chunk-order`` and ``-k`` works on any part.
 To run the shipped scenarios from another project: ``pytest --stream-harness --pyargs harness.builtin_scenarios``.
+
+Results are judged against expectations (``--stream-expectations FILE``, default ``expectations.toml``
+at the rootdir): an unexpected ``fail``/``error`` fails the item, a recorded one is ``xfail``, a stale
+entry is listed in the summary (and fails the item with ``--stream-strict``). Under pytest-xdist
+(``-n auto``) every worker opens its own session (its own servers on free ports, its own temporary
+files); workers hand their results to the controller (``workeroutput``), which writes the one
+``results.json`` of the run when ``--stream-output-dir DIR`` is given.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
+from . import expectations as expect
 from .errors import UsageError
-from .options import Selection, add_options
-from .outcomes import Outcome
+from .options import GateOptions, Selection, add_options
+from .outcomes import Outcome, Result
 from .runner import Case
 from .scenarios import builtin_dir
 
@@ -39,6 +48,18 @@ class _State:
             except UsageError as exc:
                 raise pytest.UsageError(str(exc)) from None
             _collect_scenarios_too(config, self.dirs)
+        self.gate_options = GateOptions.from_values(config.getoption, prefix="stream-")
+        try:
+            self.expectations_file = expect.find_file(self.gate_options.expectations, config.rootpath,
+                                                      disabled=self.gate_options.no_expectations)
+            self.expectations = expect.load(self.expectations_file) if self.expectations_file else []
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self.output_dir: Path | None = config.getoption("stream_output_dir")
+        self.results: list[tuple[int, dict]] = []  # (collection index, result record): merged from workers
+        self.started = time.monotonic()
+        from .environment import versions
+        self.fastapi_version = versions()["fastapi"]
 
     @property
     def session(self):
@@ -56,6 +77,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--stream-harness", action="store_true", default=False,
                     help="collect the conformance matrix from scenario files")
     add_options(group.addoption, prefix="stream-")
+    group.addoption("--stream-output-dir", type=Path, default=None, metavar="DIR",
+                    help="write DIR/<fastapi-version>/results.json of the items run (one file, also under -n)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -93,6 +116,63 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
     if state is not None and state._session is not None:
         state._session.close()  # stop every engine: no server outlives the test run
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for i, item in enumerate(items):  # the same order on every xdist worker: the merged file keeps it
+        if isinstance(item, CheckItem):
+            item.index = i
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash.get(_STATE, None)
+    if state is None:
+        return
+    if _is_worker(session.config):
+        session.config.workeroutput["stream_harness_results"] = state.results
+    elif state.output_dir is not None and state.results:
+        _write_results(state)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:
+    """xdist controller: a worker is done; keep its results for the one merged file."""
+    state = node.config.stash.get(_STATE, None)
+    if state is not None:
+        state.results += [tuple(pair) for pair in node.workeroutput.get("stream_harness_results", [])]
+
+
+def _results(state: "_State") -> list[Result]:
+    return [Result(**{**rec, "outcome": Outcome(rec["outcome"])}) for _, rec in sorted(state.results, key=lambda p: p[0])]
+
+
+def _write_results(state: "_State") -> None:
+    from . import environment
+    from .reports import json as json_report
+
+    results = _results(state)
+    info = environment.RunInfo(engines=list(dict.fromkeys(r.engine for r in results)),
+                               selection=state.selection.to_json(), wall_time_s=time.monotonic() - state.started,
+                               expectations=str(state.expectations_file) if state.expectations_file else None)
+    json_report.write(state.output_dir / info.versions["fastapi"] / "results.json", info, results)
+
+
+def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
+    state = config.stash.get(_STATE, None)
+    if state is None or not state.results or _is_worker(config):
+        return
+    from .reports.gate import render_gate
+
+    verdict = expect.gate(_results(state), strict=state.gate_options.strict)
+    terminalreporter.write_sep("-", "stream-harness gate")
+    terminalreporter.write_line(render_gate(verdict, state.expectations_file, len(state.expectations)))
+    if state.output_dir is not None:
+        from .environment import versions
+        terminalreporter.write_line(f"wrote {state.output_dir / versions()['fastapi'] / 'results.json'}")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -166,6 +246,7 @@ class CheckItem(pytest.Item):
         super().__init__(**kwargs)
         self.check = check
         self.result = None
+        self.index = 0
 
     def runtest(self) -> None:
         state: _State = self.config.stash[_STATE]
@@ -181,15 +262,23 @@ class CheckItem(pytest.Item):
                 self.result, bare = state.session.confirm_differences([self.result, bare])
                 self.result = attribute_one(self.result, bare, versions()["fastapi"], state.app.describe())
             self.user_properties.append(("app", state.app.label))
+        (self.result,) = expect.annotate([self.result], state.expectations, state.fastapi_version)
+        state.results.append((self.index, self.result.to_json()))
         self.user_properties.append(("outcome", self.result.outcome.value))
-        outcome = self.result.outcome
+        outcome, status = self.result.outcome, expect.classify(self.result)
+        via = f" through {state.app.label}" if state.app is not None else ""
+        where = f"{case.id} / {self.check.name}{via} (cites {self.check.claim})"
         if outcome in (Outcome.NA, Outcome.UNSUPPORTED):
             pytest.skip(f"{outcome.value}: {self.result.detail}")
-        if outcome.is_problem and not self.result.is_unexpected_problem:
-            pytest.xfail(f"expected {outcome.value}: {self.result.extra['expected']['reason']}")
-        if outcome.is_problem:
-            via = f" through {state.app.label}" if state.app is not None else ""
-            raise CheckFailed(f"{outcome.value}: {case.id} / {self.check.name}{via} (cites {self.check.claim})\n"
+        if status is expect.Status.UNEXPECTED:
+            raise CheckFailed(f"{outcome.value}: {where}\n{self.result.detail}")
+        if status is expect.Status.KNOWN and outcome.is_problem:
+            pytest.xfail(f"expected {outcome.value}: {self.result.expectation['reason']} "
+                         f"({self.result.expectation['source']})")
+        if state.gate_options.strict and status in (expect.Status.STALE, expect.Status.UNRECORDED):
+            recorded = (f"recorded {self.result.expected} at {self.result.expectation['source']}"
+                        if self.result.expectation else "no expectation records it")
+            raise CheckFailed(f"{status.value} (--stream-strict): {outcome.value}, {recorded}: {where}\n"
                               f"{self.result.detail}")
 
     def repr_failure(self, excinfo, style=None):

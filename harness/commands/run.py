@@ -7,12 +7,13 @@ import sys
 import time
 from pathlib import Path
 
-from .. import environment
+from .. import environment, expectations as expect
 from ..attribution import attribute
 from ..mounting import PREFIX
-from ..options import Selection, add_options
+from ..options import GateOptions, Selection, add_options
 from ..outcomes import BARE, Outcome
-from ..reports import json as json_report, junit, terminal
+from ..reports import gate as gate_report, json as json_report, junit, terminal
+from ..retry import flaky, retry_unexpected
 from . import command
 
 
@@ -27,6 +28,9 @@ def configure(run: argparse.ArgumentParser) -> None:
                      help="print the details of at most N problems (default: 20)")
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                      help="show tracebacks (of harness errors, and of what a broken --app raised)")
+    run.add_argument("--retry-unexpected", type=int, default=0, metavar="N",
+                     help="retry each unexpected fail/error up to N times with a fresh engine; one that then "
+                          "comes out as expected is listed as flaky and does not fail the gate (default: 0)")
 
 
 def app_run_info(app) -> dict[str, object]:
@@ -42,6 +46,9 @@ def run(args: argparse.Namespace) -> int:
     from ..session import open_session
 
     selection = Selection.from_values(lambda name: getattr(args, name, None))
+    gate_options = GateOptions.from_values(lambda name: getattr(args, name, None))
+    expectations_file = expect.find_file(gate_options.expectations, Path("."), disabled=gate_options.no_expectations)
+    entries = expect.load(expectations_file) if expectations_file else []  # a bad file stops before any work
     t0 = time.monotonic()
     session = open_session(selection)
     for err in session.scenario_set.errors:
@@ -64,7 +71,12 @@ def run(args: argparse.Namespace) -> int:
                                wall_time_s=time.monotonic() - t0, engine_times=engine_times,
                                skipped_engines=session.skipped,
                                load_errors=[{"file": e.file, "message": e.message}
-                                            for e in session.scenario_set.errors])
+                                            for e in session.scenario_set.errors],
+                               expectations=str(expectations_file) if expectations_file else None)
+    results = expect.annotate(results, entries, info.versions["fastapi"])
+    if args.retry_unexpected > 0:
+        results = retry_unexpected(session, results, args.retry_unexpected, entries, info.versions["fastapi"])
+    verdict = expect.gate(results, strict=gate_options.strict)
     color = terminal.use_color(sys.stdout)
     shown = results
     if args.problems_only:
@@ -74,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
     if session.app:  # the team reads its app's matrix; bare is its baseline (in results.json)
         shown = [r for r in shown if r.app != BARE]
     print(terminal.render_matrix(shown, color) if shown else "no problems to show")
-    problems = terminal.render_problems([r for r in results if r.app != BARE] if session.app else results,
+    unexpected = verdict.by_status[expect.Status.UNEXPECTED]
+    problems = terminal.render_problems([r for r in unexpected if r.app != BARE] if session.app else unexpected,
                                         args.max_details)
     if problems:
         print("\n" + problems)
@@ -84,12 +97,13 @@ def run(args: argparse.Namespace) -> int:
     if session.app:
         print("\n" + terminal.render_attribution(info, results))
     print("\n" + terminal.render_summary(info, results, color))
+    print(gate_report.render_gate(verdict, expectations_file, len(entries), flaky(results)))
     if not args.no_write:
         folder = args.output_dir / info.versions["fastapi"]
         json_report.write(folder / "results.json", info, results)
         junit.write(folder / "junit.xml", info, results)
         print(f"wrote {folder / 'results.json'} and {folder / 'junit.xml'}")
-    failed = any(r.is_unexpected_problem for r in results) or bool(session.scenario_set.errors)
+    failed = not verdict.passed or bool(session.scenario_set.errors)
     return 1 if failed else 0
 
 

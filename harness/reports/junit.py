@@ -4,7 +4,8 @@
 across FastAPI versions (a testsuite per version and engine).
 
 Mapping: fail -> <failure>, error -> <error>, unsupported and n/a -> <skipped>; pass, non-strict and
-informational pass, with the outcome in a property. Text from the app under test is already
+informational pass, with the outcome in a property. A fail or error that an expectation records is
+<skipped type="expected"> with the reason (as pytest writes an xfail), so the test tab agrees with the gate. Text from the app under test is already
 escaped by the checks (repr); characters XML 1.0 cannot carry are replaced here as well.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..environment import RunInfo
+from ..expectations import Status, classify
 from ..outcomes import BARE, Outcome, Result
 from . import atomic_write
 
@@ -32,13 +34,18 @@ def clean(text: str) -> str:
     return _XML_INVALID.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+def _known(r: Result) -> bool:
+    """A fail or error the expectations record (harness.expectations.annotate set ``expected``)."""
+    return r.outcome.is_problem and classify(r) is Status.KNOWN
+
+
 def add_suite(suites: ET.Element, name: str, group: list[Result], properties: dict[str, str],
               classname_prefix: str = "") -> ET.Element:
     """Append one ``<testsuite>`` of ``group`` (one testcase per result) to ``suites``."""
     suite = ET.SubElement(suites, "testsuite", name=clean(name), tests=str(len(group)),
-                          failures=str(sum(r.outcome is Outcome.FAIL for r in group)),
-                          errors=str(sum(r.outcome is Outcome.ERROR for r in group)),
-                          skipped=str(sum(r.outcome in (Outcome.NA, Outcome.UNSUPPORTED) for r in group)),
+                          failures=str(sum(r.outcome is Outcome.FAIL and not _known(r) for r in group)),
+                          errors=str(sum(r.outcome is Outcome.ERROR and not _known(r) for r in group)),
+                          skipped=str(sum(r.outcome in (Outcome.NA, Outcome.UNSUPPORTED) or _known(r) for r in group)),
                           time=f"{sum(r.duration_s for r in group):.6f}")
     props = ET.SubElement(suite, "properties")
     for k, v in properties.items():
@@ -48,7 +55,10 @@ def add_suite(suites: ET.Element, name: str, group: list[Result], properties: di
                              name=clean(r.check), time=f"{r.duration_s:.6f}")
         ET.SubElement(ET.SubElement(case, "properties"), "property", name="outcome", value=r.outcome.value)
         detail = clean(r.detail)
-        if r.outcome is Outcome.FAIL:
+        if _known(r):
+            why = f"expected {r.outcome.value}: {(r.expectation or {}).get('reason', '')}"
+            ET.SubElement(case, "skipped", type="expected", message=clean(why)).text = detail
+        elif r.outcome is Outcome.FAIL:
             ET.SubElement(case, "failure", message=clean(r.detail.splitlines()[0] if r.detail else "")).text = detail
         elif r.outcome is Outcome.ERROR:
             ET.SubElement(case, "error", message=clean(r.detail.splitlines()[0] if r.detail else "")).text = detail
