@@ -255,3 +255,22 @@ def test_expected_problems_are_marked_in_the_reports(tmp_path, base):
     (row,) = [r for r in data["results"] if data["strings"][r[6]] == "known"]
     assert data["strings"][row[7]] == "a known <deviation>"
     assert all(r[7] == -1 for r in data["results"] if r is not row)
+
+
+def test_gzipped_results_files_are_found_and_read_like_plain_ones(releases, tmp_path):
+    """Published results are committed gzipped (reports/<version>/results.json.gz)."""
+    import gzip
+    import shutil
+
+    packed = tmp_path / "packed"
+    shutil.copytree(releases, packed)
+    for plain in packed.rglob("results.json"):
+        plain.with_suffix(".json.gz").write_bytes(gzip.compress(plain.read_bytes()))
+        plain.unlink()
+    assert merge([packed]).versions == merge([releases]).versions
+    assert len(merge([packed]).results["0.140.0"]) == len(merge([releases]).results["0.140.0"])
+    broken = packed / "broken" / "results.json.gz"
+    broken.parent.mkdir()
+    broken.write_bytes(b"\x1f\x8b truncated")
+    with pytest.raises(UsageError, match="broken/results.json.gz: not a readable results file"):
+        merge([packed])

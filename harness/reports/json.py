@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -32,8 +33,9 @@ def write(path: Path, info: RunInfo, results: list[Result]) -> None:
 def load(path: Path) -> tuple[dict[str, object], list[Result]]:
     """Read a results file back; a malformed one is a clear error naming the file and the field."""
     try:
-        data = json.loads(Path(path).read_text("utf-8"))
-    except (OSError, ValueError) as exc:
+        raw = Path(path).read_bytes()
+        data = json.loads(gzip.decompress(raw) if str(path).endswith(".gz") else raw)  # published ones are gzipped
+    except (OSError, ValueError, EOFError) as exc:
         raise UsageError(f"{path}: not a readable results file: {exc}") from None
     if not isinstance(data, dict) or data.get("format_version") != FORMAT_VERSION:
         raise UsageError(f"{path}: field 'format_version': expected {FORMAT_VERSION}, "

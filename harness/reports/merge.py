@@ -227,7 +227,7 @@ def find_results(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
-            inside = sorted(p.rglob(RESULTS_NAME))
+            inside = sorted([*p.rglob(RESULTS_NAME), *p.rglob(RESULTS_NAME + ".gz")])
             if not inside:
                 raise UsageError(f"{p}: no {RESULTS_NAME} found in this folder or below it")
             found += inside
