@@ -235,7 +235,10 @@ def find_results(paths: Sequence[Path]) -> list[Path]:
             found.append(p)
         else:
             raise UsageError(f"{p}: no such file or folder (expected a {RESULTS_NAME} or a folder holding some)")
-    return list(dict.fromkeys(f.resolve() for f in found))
+    unique: dict[Path, Path] = {}
+    for f in found:  # each file once, named as the user named it (a report shows no absolute path)
+        unique.setdefault(f.resolve(), f)
+    return list(unique.values())
 
 
 def _expect(path: Path, where: str, value: object, kind: type, what: str) -> None:
