@@ -228,21 +228,13 @@ def _version(text: str) -> Version | None:
 
 
 def annotate(results: Iterable[Result], expectations: list[Expectation], fastapi_version: str) -> list[Result]:
-    """Each result with the last matching entry's outcome and record; without one, the scenario's own
-    declaration (``scenario(..., expect=[...])``, in ``extra["expected"]``); else ``expected`` is ``None``."""
+    """Each result with the last matching entry's outcome and record; without one, a result keeps what
+    the runner gave it: the scenario's own declaration (``scenario(..., expect=[...])``), or nothing."""
     version = _version(fastapi_version)
     out = []
     for r in results:
         match = next((e for e in reversed(expectations) if e.matches(r, version)), None)
-        declared = r.extra.get("expected")
-        if match is not None:
-            out.append(replace(r, expected=match.outcome.value, expectation=match.record()))
-        elif isinstance(declared, dict) and declared.get("outcome"):
-            out.append(replace(r, expected=str(declared["outcome"]), expectation={
-                "reason": str(declared.get("reason", "")), "link": "", "intermittent": [],
-                "source": str(declared.get("where", ""))}))
-        else:
-            out.append(replace(r, expected=None, expectation=None))
+        out.append(r if match is None else replace(r, expected=match.outcome.value, expectation=match.record()))
     return out
 
 

@@ -82,19 +82,9 @@ class Result:
     expectation: dict[str, object] | None = None
 
     @property
-    def expected_outcome(self) -> str | None:
-        """The outcome an expectation declared for this result, if any: what
-        ``harness.expectations.annotate`` set (an expectations file's entry, or the scenario's own
-        ``expect``), else the scenario's ``expect`` alone."""
-        if self.expected is not None:
-            return self.expected
-        declared = self.extra.get("expected")
-        return declared.get("outcome") if isinstance(declared, dict) else None
-
-    @property
     def is_unexpected_problem(self) -> bool:
-        """A fail or error nobody declared: what fails a run."""
-        return self.outcome.is_problem and self.expected_outcome != self.outcome.value
+        """A fail or error nobody declared (an expectations file's entry or the scenario's ``expect``)."""
+        return self.outcome.is_problem and self.expected != self.outcome.value
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:

@@ -215,12 +215,12 @@ class Runner:
     def _result(self, case: Case, check: Check, outcome: Outcome, detail: str | None,
                 duration_s: float = 0.0, extra: dict | None = None) -> Result:
         declared = case.scenario.expectation(self.engine.name, case.variant.id, check.name)
-        if declared is not None:  # the scenario's own word on this result, shown beside it
-            extra = {**(extra or {}), "expected": {"outcome": declared.outcome.value, "reason": declared.reason,
-                                                   "where": declared.where}}
         return Result(scenario=case.scenario.name, variant=case.variant.id, axes=case.variant.axis,
                       engine=self.engine.name, check=check.name, claim=check.claim, outcome=outcome,
-                      detail=detail or "", duration_s=duration_s, extra=extra or {}, app=self.app)
+                      detail=detail or "", duration_s=duration_s, extra=extra or {}, app=self.app,
+                      # the scenario's own word on this result, in the fields an expectations file fills
+                      expected=declared.outcome.value if declared else None,
+                      expectation=declared.record() if declared else None)
 
     def run(self, cases: list[Case], progress: Callable[[Case, int, int, list[Result]], None] | None = None
             ) -> list[Result]:

@@ -55,6 +55,10 @@ class Expectation:
     variant: str = "*"
     where: str = ""
 
+    def record(self) -> dict[str, object]:
+        """What a result carries of it: the shape of an expectations file entry's record."""
+        return {"reason": self.reason, "link": "", "intermittent": [], "source": self.where}
+
     def matches(self, engine: str, variant: str, check: str) -> bool:
         return (check == self.check and fnmatch.fnmatchcase(engine, self.engine)
                 and fnmatch.fnmatchcase(variant, self.variant))

@@ -154,11 +154,11 @@ def test_the_console_script_exits_with_the_verdict(tmp_path, base, a):
 
 
 def test_an_outcome_an_expectation_declared_is_shown_not_counted(tmp_path, base, a, capsys):
-    """The runner writes a scenario's expectation into ``extra["expected"]``: a known deviation."""
+    """A result an expectation declared (``expected``, with its record): a known deviation."""
     def declared_fail(results):
         regress("chunk-order", "known")(results)
         r = next(r for r in results if r["outcome"] == "fail" and r["detail"] == "known")
-        r["extra"] = {**r["extra"], "expected": {"outcome": "fail", "reason": "this payload <differs>"}}
+        r.update(expected="fail", expectation={"reason": "this payload <differs>", "intermittent": []})
     b = save(base, tmp_path / "b" / "results.json", edit=declared_fail)
     rc, out, _ = run(capsys, a, b)
     assert rc == 0, out
@@ -171,7 +171,7 @@ def test_an_outcome_an_expectation_declared_is_shown_not_counted(tmp_path, base,
     def other_declared(results):
         declared_fail(results)
         for r in results:
-            if "expected" in r["extra"]:
-                r["extra"]["expected"]["outcome"] = "non-strict"
+            if r.get("expected"):
+                r["expected"] = "non-strict"
     c = save(base, tmp_path / "c" / "results.json", edit=other_declared)
     assert run(capsys, a, c)[0] == 1

@@ -196,9 +196,10 @@ def test_junit_writes_a_recorded_fail_as_skipped_with_its_reason(tmp_path):
 
 
 def test_a_scenario_declaration_counts_unless_a_file_entry_matches(tmp_path):
-    """A scenario's own ``expect`` (in ``extra["expected"]``) is the expectation when no entry matches."""
+    """A scenario's own ``expect`` (the runner sets it on the result) counts when no entry matches."""
     declared = Result("story", "def-ann-bytes-for-plain", {}, "granian", "framing", "#x", Outcome.FAIL, "d",
-                      extra={"expected": {"outcome": "fail", "reason": "payload merges", "where": "scenarios/x.py:9"}})
+                      expected="fail", expectation={"reason": "payload merges", "link": "", "intermittent": [],
+                                                    "source": "scenarios/x.py:9"})
     (r,) = expect.annotate([declared], [], "0.165.0")
     assert r.expected == "fail" and r.expectation["source"] == "scenarios/x.py:9" and expect.classify(r) is Status.KNOWN
     entries = expect.load(_file(tmp_path, '[[expect]]\ncheck = "framing"\noutcome = "pass"\nreason = "file wins"\n'))

@@ -246,7 +246,7 @@ def test_expected_problems_are_marked_in_the_reports(tmp_path, base):
     def declared_fail(results):
         regress("openapi", "known")(results)
         r = next(r for r in results if r["detail"] == "known")
-        r["extra"] = {**r["extra"], "expected": {"outcome": "fail", "reason": "a known <deviation>"}}
+        r.update(expected="fail", expectation={"reason": "a known <deviation>", "intermittent": []})
     save(base, tmp_path / "1" / "results.json", edit=declared_fail)
     merged = merge([tmp_path])
     md = markdown.render(merged, "t")

@@ -126,8 +126,8 @@ def test_a_declared_expectation_rides_on_the_result_and_keeps_the_run_green():
         mine = runner.judge(Case(sc, variant("def-noann-str-for-plain")))[0]
         other = runner.judge(Case(sc, variant("async-noann-str-for-plain")))[0]
     assert mine.outcome is Outcome.FAIL and not mine.is_unexpected_problem
-    assert mine.extra["expected"]["reason"] == "this payload is merged on purpose"
-    assert "test_scenario_sources.py:" in mine.extra["expected"]["where"]
+    assert mine.expected == "fail" and mine.expectation["reason"] == "this payload is merged on purpose"
+    assert "test_scenario_sources.py:" in mine.expectation["source"]
     assert other.outcome is Outcome.FAIL and other.is_unexpected_problem  # the glob does not cover async
 
 

@@ -128,6 +128,17 @@ def _field(path: Path, where: str, obj: dict, name: str, kind: type | tuple[type
     return obj[name]
 
 
+_NUM = (int, float)
+# Measure's attribute -> (where pytest-benchmark's JSON has it, its name there, its type)
+_MEASURE_FIELDS = {
+    "workload": ("extra_info", "workload", str), "engine": ("extra_info", "engine", str),
+    "key": ("extra_info", "key", str), "min_s": ("stats", "min", _NUM), "median_s": ("stats", "median", _NUM),
+    "q1_s": ("stats", "q1", _NUM), "q3_s": ("stats", "q3", _NUM), "mean_s": ("stats", "mean", _NUM),
+    "stddev_s": ("stats", "stddev", _NUM), "rounds": ("stats", "rounds", int),
+    "bytes": ("extra_info", "bytes", int), "chunks": ("extra_info", "chunks", int),
+}
+
+
 def load_run(path: Path) -> Run:
     """Read one pytest-benchmark JSON; a malformed file names the file and the field."""
     try:
@@ -147,21 +158,10 @@ def load_run(path: Path) -> Run:
         if "workload" not in extra:
             continue  # a benchmark that is not one of ours
         stats = _field(path, where, bench, "stats", dict)
-        num = (int, float)
-        measures.append(Measure(
-            workload=_field(path, where + "extra_info.", extra, "workload", str),
-            engine=_field(path, where + "extra_info.", extra, "engine", str),
-            key=_field(path, where + "extra_info.", extra, "key", str),
-            min_s=_field(path, where + "stats.", stats, "min", num),
-            median_s=_field(path, where + "stats.", stats, "median", num),
-            q1_s=_field(path, where + "stats.", stats, "q1", num),
-            q3_s=_field(path, where + "stats.", stats, "q3", num),
-            mean_s=_field(path, where + "stats.", stats, "mean", num),
-            stddev_s=_field(path, where + "stats.", stats, "stddev", num),
-            rounds=_field(path, where + "stats.", stats, "rounds", int),
-            bytes=_field(path, where + "extra_info.", extra, "bytes", int),
-            chunks=_field(path, where + "extra_info.", extra, "chunks", int),
-            extra=extra))
+        sections = {"extra_info": extra, "stats": stats}
+        values = {attr: _field(path, f"{where}{section}.", sections[section], name, kind)
+                  for attr, (section, name, kind) in _MEASURE_FIELDS.items()}
+        measures.append(Measure(**values, extra=extra))
     return Run(str(path), versions, str(data.get("datetime", "")), tuple(measures))
 
 

@@ -6,7 +6,7 @@ ranks higher than A's in :data:`RANK`, the order of how bad an outcome is for a 
     pass  <  informational = n/a  <  non-strict  <  unsupported  <  fail  <  error
 
 (``unsupported`` ranks above ``non-strict``: a feature that vanished is worse than one that holds
-only with help.) An outcome of B that an expectation declared (``extra["expected"]``) is a known
+only with help.) An outcome of B that an expectation declared (``Result.expected``) is a known
 deviation: listed with its reason, never counted. A result present only in B counts as worse when it is a ``fail`` or ``error`` (a
 new problem); one present only in A is listed, not counted (B may be a narrower selection), unless
 ``missing_is_worse`` (``compare --missing-is-worse``): then a gate also fails when B lost coverage.

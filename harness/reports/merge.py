@@ -42,16 +42,13 @@ def result_key(r: Result) -> ResultKey:
 
 
 def expected_reason(r: Result) -> str | None:
-    """Why this outcome is known, when an expectation declared exactly it (the runner writes
-    ``extra["expected"] = {"outcome", "reason"}``): a known deviation is shown, not counted as new."""
-    if r.expected is not None:  # set by harness.expectations.annotate: expectations.toml, else the scenario
-        also = (r.expectation or {}).get("intermittent") or []
-        if r.outcome.value == r.expected or r.outcome.value in also:
-            return str((r.expectation or {}).get("reason") or "recorded in an expectation")
+    """Why this outcome is known, when an expectation (expectations.toml, or the scenario's ``expect``)
+    declared exactly it: a known deviation is shown, not counted as new."""
+    if r.expected is None:
         return None
-    declared = r.extra.get("expected") if isinstance(r.extra, dict) else None
-    if isinstance(declared, dict) and declared.get("outcome") == r.outcome.value:
-        return str(declared.get("reason") or "declared in an expectation")
+    also = (r.expectation or {}).get("intermittent") or []
+    if r.outcome.value == r.expected or r.outcome.value in also:
+        return str((r.expectation or {}).get("reason") or "recorded in an expectation")
     return None
 
 

@@ -91,7 +91,7 @@ def render_problems(results: list[Result], limit: int = 20) -> str:
     out = [f"{len(problems)} problem(s):"]
     for r in problems[:limit]:
         detail = "\n".join("    " + printable(line) for line in r.detail.splitlines())
-        known = "" if r.is_unexpected_problem else f" (expected: {r.extra['expected']['reason']})"
+        known = "" if r.is_unexpected_problem else f" (expected: {(r.expectation or {}).get('reason', '')})"
         via = f" via {r.app}" if r.app != BARE else ""
         out.append(f"  {r.outcome.value.upper()} {r.scenario} / {r.variant} / {r.check} [{r.engine}{via}] "
                    f"(cites {r.claim}){known}\n{detail}")
