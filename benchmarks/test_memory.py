@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.bench.memory import measure
+from harness.bench.peak_memory import measure
 from harness.bench.results import describe
 from harness.bench.sources import FILE_CHUNK, write_payload_file
 

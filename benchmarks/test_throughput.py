@@ -8,7 +8,7 @@ from harness.bench.apps import RAW, core_keys
 from harness.bench.client import fetch
 from harness.bench.drive import bench_in_process, fastest, timed
 from harness.bench.results import describe
-from harness.bench.serve import bench_path
+from harness.bench.served_app import bench_path
 from harness.bench.sources import FileChunks
 
 

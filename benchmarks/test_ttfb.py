@@ -15,7 +15,7 @@ from harness.bench.apps import RAW, build_app, core_keys
 from harness.bench.client import Exchange
 from harness.bench.drive import FirstByte, fastest
 from harness.bench.results import describe
-from harness.bench.serve import bench_path
+from harness.bench.served_app import bench_path
 from harness.bench.sources import SlowChunks
 
 SOURCE = SlowChunks()

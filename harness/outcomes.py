@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import enum
+import platform
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 
-__all__ = ["Outcome", "Result", "BARE"]
+from .versions import versions
+
+__all__ = ["Outcome", "Result", "RunInfo", "BARE"]
 
 BARE = "bare"  # Result.app of a variant served by its own small FastAPI app, not through a team's app
 
@@ -95,3 +99,20 @@ class Result:
         data["outcome"] = self.outcome.value
         data["duration_s"] = round(self.duration_s, 6)
         return data
+
+
+@dataclass
+class RunInfo:
+    """The header of a results file: what ran, where, with what."""
+
+    engines: list[str]
+    selection: dict[str, object]
+    versions: dict[str, str] = field(default_factory=versions)
+    platform: str = field(default_factory=platform.platform)
+    started: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    wall_time_s: float = 0.0
+    engine_times: dict[str, float] = field(default_factory=dict)
+    skipped_engines: dict[str, str] = field(default_factory=dict)
+    load_errors: list[dict[str, str]] = field(default_factory=list)
+    app: dict[str, object] = field(default_factory=dict)  # --app: what it is and its middleware, outermost first
+    expectations: str | None = None  # the expectations file the results were judged against

@@ -17,7 +17,10 @@ from pathlib import Path
 
 from .errors import ScenarioError
 
-__all__ = ["cache_dir", "payload_file"]
+__all__ = ["cache_dir", "payload_file", "FILE_BLOCKS"]
+
+FILE_BLOCKS = ("for source='file', bytes blocks of one size (the last may be shorter, none empty): the "
+               "file is read back in blocks of the first one's size")
 
 _made: dict[tuple[str, str], tuple[Path, int]] = {}
 
@@ -29,7 +32,6 @@ def cache_dir() -> Path:
 
 def _blocks(scenario):
     """The factory's chunks, checked to be blocks of one size as they pass (the file is read back so)."""
-    from .scenarios import FILE_BLOCKS
 
     size, last = None, None
     for chunk in scenario.factory():

@@ -58,7 +58,7 @@ class _State:
         self.output_dir: Path | None = config.getoption("stream_output_dir")
         self.results: list[tuple[int, dict]] = []  # (collection index, result record): merged from workers
         self.started = time.monotonic()
-        from .environment import versions
+        from .versions import versions
         self.fastapi_version = versions()["fastapi"]
 
     @property
@@ -97,10 +97,10 @@ def _collect_scenarios_too(config: pytest.Config, dirs: set[Path]) -> None:
 @pytest.fixture(scope="session")
 def stream_app_results(request: pytest.FixtureRequest):
     """Every result of the selected matrix through ``--stream-app`` and bare beside it, compared
-    (``harness.attribution.AppRun``): for a team's own assertions, e.g.
+    (``harness.app.attribute.AppRun``): for a team's own assertions, e.g.
     ``assert not stream_app_results.problems_in_app()``."""
-    from .attribution import AppRun, attribute
-    from .environment import versions
+    from .app.attribute import AppRun, attribute
+    from .versions import versions
 
     state = request.config.stash.get(_STATE, None)
     if state is None or state.app is None:
@@ -151,11 +151,11 @@ def _results(state: "_State") -> list[Result]:
 
 
 def _write_results(state: "_State") -> None:
-    from . import environment
+    from .outcomes import RunInfo
     from .reports import json as json_report
 
     results = _results(state)
-    info = environment.RunInfo(engines=list(dict.fromkeys(r.engine for r in results)),
+    info = RunInfo(engines=list(dict.fromkeys(r.engine for r in results)),
                                selection=state.selection.to_json(), wall_time_s=time.monotonic() - state.started,
                                expectations=str(state.expectations_file) if state.expectations_file else None)
     json_report.write(state.output_dir / info.versions["fastapi"] / "results.json", info, results)
@@ -171,7 +171,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     terminalreporter.write_sep("-", "stream-harness gate")
     terminalreporter.write_line(render_gate(verdict, state.expectations_file, len(state.expectations)))
     if state.output_dir is not None:
-        from .environment import versions
+        from .versions import versions
         terminalreporter.write_line(f"wrote {state.output_dir / versions()['fastapi'] / 'results.json'}")
 
 
@@ -253,8 +253,8 @@ class CheckItem(pytest.Item):
         case: Case = self.parent.case
         (self.result,) = state.session.runner(self.parent.engine).judge(case, [self.check])
         if state.app is not None:  # through the team's app: compare with bare, where it matters
-            from .attribution import attribute_one
-            from .environment import versions
+            from .app.attribute import attribute_one
+            from .versions import versions
             from .outcomes import BARE
 
             if self.result.outcome.is_problem or self.result.outcome is Outcome.NON_STRICT:

@@ -14,9 +14,9 @@ from typing import Callable, Iterable
 
 from .checks import Check, Verdict
 from .engines import Engine
-from .environment import feature_missing_reason
+from .versions import feature_missing_reason
 from .modes import NORMAL, Mode
-from .encoding import decode_trace
+from .app.encoding import decode_trace
 from .outcomes import BARE, Outcome, Result
 from .probes import LockStep
 from .routes import PATH, build_route

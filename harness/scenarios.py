@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence, Union
 
 from .errors import ScenarioError, UsageError
+from .payload_files import FILE_BLOCKS, payload_file
 from .outcomes import Outcome
 from .probes import SOURCE_KINDS, LockStep, open_resource
 from .trace import Recorder
@@ -162,7 +163,6 @@ class Scenario:
             encode = chunk_type == "bytes" and self.is_text
             chunks = (lambda: (c.encode() for c in self.factory())) if encode else self.factory
         elif self.source == "file":
-            from .payload_files import payload_file
 
             chunks = payload_file(self)
         else:
@@ -173,9 +173,6 @@ class Scenario:
 def _fail(file: str, line: int | None, field_: str, expected: str, seen: object = None) -> ScenarioError:
     return ScenarioError(file, field_, expected, seen, line)
 
-
-FILE_BLOCKS = ("for source='file', bytes blocks of one size (the last may be shorter, none empty): the "
-               "file is read back in blocks of the first one's size")
 
 
 def blocks_of_one_size(chunks: Sequence[bytes]) -> bool:

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from .checks import Check, get_checks
 from .engines import engine_names, get_engine
 from .errors import UsageError
-from .appload import AppError, LoadedApp, load_app, parse_spec
-from .lifespan import STARTUP_DEADLINE_S, LifespanFailed, check_lifespan
-from .mounting import AppHost
+from .app.load import AppError, LoadedApp, load_app, parse_spec
+from .app.lifespan import STARTUP_DEADLINE_S, LifespanFailed, check_lifespan
+from .app.mount import AppHost
 from .options import Selection
-from .attribution import APP as APP_DIFFERS, APP_HELPS, classify
+from .app.attribute import APP as APP_DIFFERS, APP_HELPS, classify
 from .outcomes import BARE, Result
 from .routes import build_route
 from .runner import Case, Runner, plan_cases

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.environment import feature_missing_reason
+from harness.versions import feature_missing_reason
 
 
 def pytest_collection_modifyitems(config, items):

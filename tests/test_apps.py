@@ -14,14 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.attribution import APP, FASTAPI
+from harness.app.attribute import APP, FASTAPI
 from harness.cli import main
 from harness.options import Selection
 from harness.outcomes import BARE, Outcome
 from harness.reports import json as json_report
 from harness.session import open_session
-from harness.attribution import attribute
-from harness.environment import versions
+from harness.app.attribute import attribute
+from harness.versions import versions
 
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.needs_feature
@@ -336,10 +336,10 @@ def test_on_a_server_the_app_runs_its_lifespan_and_serves_the_variants_and_their
 def test_a_route_the_app_rejects_fails_through_it_and_is_attributed_to_it(stacks):
     """The dependency that needs the lifespan's state rejects requests made without a lifespan: the
     in-process engine that skipped it would be caught (here the app is called with no lifespan)."""
-    from harness.appload import load_app, parse_spec
+    from harness.app.load import load_app, parse_spec
     from harness.checks import get_checks
     from harness.engines import get_engine
-    from harness.mounting import AppHost
+    from harness.app.mount import AppHost
     from harness.runner import Runner
 
     from .helpers import SCENARIOS, variant

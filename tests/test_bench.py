@@ -6,7 +6,6 @@ the suite: ``tox -e bench`` runs that), then ``bench-report`` and ``bench-check`
 
 from __future__ import annotations
 
-import copy
 import json
 import subprocess
 import time
@@ -20,7 +19,7 @@ from harness.bench.apps import build_app
 from harness.bench.drive import FirstByte, InProcess
 from harness.bench.sources import FileChunks, MemoryChunks, SlowChunks, WholeFile, write_payload_file
 from harness.cli import main
-from harness.environment import versions
+from harness.versions import versions
 
 pytestmark = pytest.mark.needs_feature
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from harness.cli import main
-from harness.environment import versions
+from harness.versions import versions
 from harness.reports import json as json_report
 
 pytestmark = pytest.mark.needs_feature

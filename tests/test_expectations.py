@@ -184,7 +184,7 @@ def test_the_shipped_expectations_file_loads():
 def test_junit_writes_a_recorded_fail_as_skipped_with_its_reason(tmp_path):
     import xml.etree.ElementTree as ET
 
-    from harness.environment import RunInfo
+    from harness.outcomes import RunInfo
     from harness.reports import junit
 
     known = Result("story", "v", {}, "asgi", "chunk-order", "#x", Outcome.FAIL, "d", expected="fail",

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.environment import versions
+from harness.versions import versions
 from harness.reports import json as json_report
 
 pytest_plugins = ["pytester"]

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from harness.environment import RunInfo
+from harness.outcomes import RunInfo
 from harness.errors import UsageError
 from harness.outcomes import Outcome, Result
 from harness.reports import atomic_write, json as json_report, junit, terminal

@@ -57,7 +57,7 @@ def test_a_scenario_naming_an_unknown_check_is_a_usage_error(tmp_path, capsys):
 
 def test_loop_not_blocked_without_samples_cannot_measure_rather_than_pass():
     """A sum of no samples is 0: without this guard a lost side channel would read as 'not blocked'."""
-    from harness.checks.latency import loop_not_blocked
+    from harness.checks.loop_lag import loop_not_blocked
     from harness.checks import CannotMeasure
     from harness.trace import StreamSummary, Trace
     from .helpers import SCENARIOS
@@ -98,8 +98,8 @@ def test_problems_show_control_characters_from_the_app_escaped():
 
 
 def test_mounted_variants_stay_out_of_the_teams_openapi():
-    from harness.appload import load_app, parse_spec
-    from harness.mounting import AppHost
+    from harness.app.load import load_app, parse_spec
+    from harness.app.mount import AppHost
     from .helpers import SCENARIOS
 
     host = AppHost(load_app(parse_spec("examples.apps.clean:app")))

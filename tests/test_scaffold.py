@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness.cli import main
-from harness.environment import versions
+from harness.versions import versions
 
 pytestmark = pytest.mark.needs_feature
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from harness.errors import ScenarioError, UsageError
-from harness.scenarios import expect, load_scenarios, scenario
+from harness.scenarios import load_scenarios, scenario
 
 ONE_SHOT = iter([b"a", b"b"])  # a factory returning this returns the same iterator every call
 

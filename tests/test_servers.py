@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
@@ -35,7 +34,7 @@ def _children(tag: str) -> set[int]:
                 environ = fh.read()
         except OSError:
             continue
-        if b"harness.serve:app" in cmdline and f"STREAM_HARNESS_TEST_TAG={tag}".encode() in environ.split(b"\0"):
+        if b"harness.engines.server_app:app" in cmdline and f"STREAM_HARNESS_TEST_TAG={tag}".encode() in environ.split(b"\0"):
             found.add(int(entry))
     return found
 

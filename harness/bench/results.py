@@ -20,7 +20,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..environment import parse_version
+from ..versions import parse_version
 from ..errors import UsageError
 from .apps import RAW
 

@@ -18,7 +18,7 @@ __all__ = ["UVICORN", "BenchServer"]
 
 # httptools (uvicorn's default parser when installed) on the stdlib asyncio loop: reproducible.
 UVICORN = ServerSpec("uvicorn", ("uvicorn", "httptools"), "fastapi-stream-harness[uvicorn]", lambda port: [
-    sys.executable, "-m", "uvicorn", "harness.bench.serve:app", "--host", "127.0.0.1", "--port", str(port),
+    sys.executable, "-m", "uvicorn", "harness.bench.served_app:app", "--host", "127.0.0.1", "--port", str(port),
     "--http", "httptools", "--loop", "asyncio", "--lifespan", "on", "--log-level", "warning",
     "--no-access-log", "--timeout-graceful-shutdown", "2"])
 

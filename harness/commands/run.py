@@ -7,11 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from .. import environment, expectations as expect
-from ..attribution import attribute
-from ..mounting import PREFIX
+from .. import expectations as expect, versions as environment
+from ..app.attribute import attribute
+from ..app.mount import PREFIX
 from ..options import GateOptions, Selection, add_options
-from ..outcomes import BARE, Outcome
+from ..outcomes import BARE, Outcome, RunInfo
 from ..reports import gate as gate_report, json as json_report, junit, terminal
 from ..retry import flaky, retry_unexpected
 from . import command
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     app_info = app_run_info(session.app)
     if session.app:  # each result through the app is compared with the same result bare
         results = attribute(results, environment.versions()["fastapi"], app_info["stack"])
-    info = environment.RunInfo(engines=session.engines, selection=selection.to_json(), app=app_info,
+    info = RunInfo(engines=session.engines, selection=selection.to_json(), app=app_info,
                                wall_time_s=time.monotonic() - t0, engine_times=engine_times,
                                skipped_engines=session.skipped,
                                load_errors=[{"file": e.file, "message": e.message}

@@ -24,11 +24,11 @@ import threading
 import time
 from typing import Any
 
-from ..encoding import CLIENT_HEADERS, decode_trace
+from ..app.encoding import CLIENT_HEADERS, decode_trace
 from ..errors import HarnessError
-from ..lifespan import STARTUP_DEADLINE_S, Lifespan, LifespanFailed
-from ..quiesce import collect, gc_paused, settle, watch_closure
-from ..latency import lag_monitor, ping_app, probe_loop
+from ..app.lifespan import STARTUP_DEADLINE_S, Lifespan, LifespanFailed
+from .closure import collect, gc_paused, settle, watch_closure
+from .loop_probe import lag_monitor, ping_app, probe_loop
 from ..modes import DISCONNECT_STYLES, NORMAL, Mode, modes_for
 from ..routes import Route
 from ..trace import (AppException, AppReturned, BodyChunk, ClientDisconnected, DeadlineExceeded,

@@ -1,6 +1,6 @@
 """Real servers as engines: each started as its own process on 127.0.0.1, read over a socket.
 
-A server process runs ``harness.serve:app`` (every variant, behind the app-side probe) and is
+A server process runs ``harness.engines.server_app:app`` (every variant, behind the app-side probe) and is
 reached through the h11 wire driver (``wire.py``) and the control channel (``control.py``). It is
 ready when it accepts a connection and its control channel answers, both within a deadline; it is
 stopped with SIGTERM to its process group, then SIGKILL after a deadline. No server process
@@ -29,14 +29,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..control import ControlClient
-from ..encoding import decode_trace
+from .control import ControlClient
+from ..app.encoding import decode_trace
 from ..errors import HarnessError
-from ..latency import probe_loop
+from .loop_probe import probe_loop
 from ..modes import CUT_AT, NORMAL, Mode, modes_for
-from ..quiesce import watch_closure
+from .closure import watch_closure
 from ..routes import Route
-from ..serve import ENV, route_path
+from .server_app import ENV, route_path
 from ..trace import (AppException, AppReturned, Recorder, ResourceClosed, ServerExited,
                      ServerSignalled, StreamSummary, Trace, event_from_json)
 from . import engine
@@ -105,7 +105,7 @@ class ServerSpec:
 
 
 PY = sys.executable
-APP = "harness.serve:app"
+APP = "harness.engines.server_app:app"
 SERVERS: dict[str, ServerSpec] = {s.name: s for s in [
     ServerSpec("uvicorn", ("uvicorn",), "fastapi-stream-harness[uvicorn]", lambda port: [
         PY, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port), "--http", "h11", "--lifespan", "on",
@@ -350,7 +350,7 @@ class ServerEngine:
                                mode=mode.key, transport="http/1.1", by_time=True)
 
     def _watch_closure(self, rid: str, recorder: Recorder) -> None:
-        """The shared closure watch (quiesce.watch_closure), done through the side channel."""
+        """The shared closure watch (closure.watch_closure), done through the side channel."""
         watch_closure(recorder, lambda: self.control.call("settle", rid=rid),
                       lambda generation: self.control.call("gc", rid=rid, generation=generation),
                       lambda: any(isinstance(e, ResourceClosed) for e in self.control.events(rid)))

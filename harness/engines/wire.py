@@ -14,7 +14,7 @@ from typing import Callable
 
 import h11
 
-from ..encoding import CLIENT_HEADERS, decode_trace
+from ..app.encoding import CLIENT_HEADERS, decode_trace
 from ..trace import BodyChunk, ClientDisconnected, ConnectionClosed, DeadlineExceeded, Recorder, ResponseStart
 
 __all__ = ["get", "fetch_body"]

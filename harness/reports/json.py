@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from ..environment import RunInfo
+from ..outcomes import RunInfo
 from ..errors import UsageError
 from ..outcomes import Outcome, Result
 from . import atomic_write

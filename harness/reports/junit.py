@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..environment import RunInfo
+from ..outcomes import RunInfo
 from ..expectations import Status, classify
 from ..outcomes import BARE, Outcome, Result
 from . import atomic_write

@@ -7,7 +7,7 @@ import re
 import sys
 from typing import TextIO
 
-from ..environment import RunInfo
+from ..outcomes import RunInfo
 from ..outcomes import BARE, Outcome, Result
 
 __all__ = ["Progress", "render_matrix", "render_problems", "render_latency", "render_attribution", "render_summary",
@@ -125,7 +125,7 @@ def render_latency(results: list[Result]) -> str:
 
 def render_attribution(info: RunInfo, results: list[Result]) -> str:
     """Through the app vs bare in the same run: what the team's stack changed, and what is FastAPI's."""
-    from ..attribution import summary_lines
+    from ..app.attribute import summary_lines
 
     app = info.app
     lines = [f"through {app.get('text')} ({app.get('kind')}), middleware outermost first: "

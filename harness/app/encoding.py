@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import zlib
 
-from .trace import BodyChunk, Trace
+from ..trace import BodyChunk, Trace
 
 __all__ = ["CLIENT_HEADERS", "decode_trace"]
 

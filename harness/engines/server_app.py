@@ -1,6 +1,6 @@
 """The ASGI app a server engine runs: every variant of every scenario, behind an app-side probe.
 
-A server process is started with ``harness.serve:app`` and its configuration in the environment
+A server process is started with ``harness.engines.server_app:app`` and its configuration in the environment
 variable ``STREAM_HARNESS_SERVE`` (JSON: scenario folders, route builder, control port). Routes are
 built lazily, one small app per (scenario, variant), and reached at::
 
@@ -34,15 +34,15 @@ import sys
 import weakref
 from typing import Any
 
-from . import memory
+from . import rss
 from .control import ControlServer, Probe, ProbeRegistry
-from .latency import ping_app
-from .probes import LockStep
-from .routes import Route
-from .scenarios import builtin_dir, load_scenarios
-from .quiesce import settle
-from .trace import AppException, AppReturned, AppSent, GcDone, GcRequested, MemorySample, event_to_json
-from .variants import PAGE_ROUTES, all_variants
+from .loop_probe import ping_app
+from ..probes import LockStep
+from ..routes import Route
+from ..scenarios import builtin_dir, load_scenarios
+from .closure import settle
+from ..trace import AppException, AppReturned, AppSent, GcDone, GcRequested, MemorySample, event_to_json
+from ..variants import PAGE_ROUTES, all_variants
 
 __all__ = ["ProbeApp", "app", "ENV", "route_path"]
 
@@ -100,8 +100,8 @@ class ProbeApp:
         self.variants = {v.id: v for v in all_variants() + [v for _, v in PAGE_ROUTES.values()]}
         self.host = None  # a team's app the variants are mounted into (config "app"), see mounting.py
         if config.get("app"):
-            from .appload import load_app, parse_spec
-            from .mounting import AppHost
+            from ..app.load import load_app, parse_spec
+            from ..app.mount import AppHost
 
             self.host = AppHost(load_app(parse_spec(config["app"]["text"], config["app"]["app_dir"])), self.builder)
         if config.get("control_port"):
@@ -233,15 +233,15 @@ class ProbeApp:
                     await asyncio.sleep(AFTER_GONE_PACE_S)
 
         token = _CURRENT.set(probe)
-        # one normal request at a time: its peak resident size is its own (see harness.memory)
-        baseline = memory.resident() if mode == "normal" and memory.reset_peak() else None
+        # one normal request at a time: its peak resident size is its own (see harness.engines.rss)
+        baseline = rss.resident() if mode == "normal" and rss.reset_peak() else None
         try:
             await route.app(scope, receive, paced_send)
         except BaseException as exc:  # recorded, then left to the server as it would be
             recorder.add(AppException(recorder.now(), type(exc).__name__, str(exc)))
             raise
         else:
-            top = memory.peak()
+            top = rss.peak()
             if baseline is not None and top is not None:  # before AppReturned: the client waits for that
                 recorder.add(MemorySample(recorder.now(), baseline, top))
             recorder.add(AppReturned(recorder.now()))
@@ -257,7 +257,7 @@ class _NotConfigured:
     """What ``app`` is outside a server process started by the harness."""
 
     async def __call__(self, scope, receive, send) -> None:
-        raise RuntimeError(f"harness.serve:app needs its configuration in ${ENV} (set by the server engines)")
+        raise RuntimeError(f"harness.engines.server_app:app needs its configuration in ${ENV} (set by the server engines)")
 
 
 # Built at import in the server process, so the control channel is up before the first request

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from ..errors import UsageError
 
 __all__ = ["AppError", "AppSpec", "LoadedApp", "parse_spec", "load_app", "describe_middleware", "mount_target"]
 

@@ -13,7 +13,7 @@ import math
 import time
 from typing import Any, Awaitable, Callable
 
-from .trace import LagSample, ProbeSample, Recorder
+from ..trace import LagSample, ProbeSample, Recorder
 
 __all__ = ["LAG_INTERVAL_S", "PROBE_GAP_S", "lag_monitor", "median", "p99", "ping_app", "probe_loop"]
 

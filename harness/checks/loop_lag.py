@@ -7,7 +7,7 @@ an ``async def`` generator, which blocks the loop): no absolute millisecond figu
 from __future__ import annotations
 
 
-from ..latency import median, p99
+from ..engines.loop_probe import median, p99
 from ..variants import all_variants
 from ..trace import LagSample, ProbeSample, StreamSummary
 from . import CannotMeasure, Failure, Informational, check

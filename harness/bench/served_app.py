@@ -1,6 +1,6 @@
 """The ASGI app a benchmark server process runs: every benchmarked app, un-instrumented.
 
-Started as ``harness.bench.serve:app`` with its configuration (JSON) in ``STREAM_HARNESS_SERVE``,
+Started as ``harness.bench.served_app:app`` with its configuration (JSON) in ``STREAM_HARNESS_SERVE``,
 as the harness's server engines do: ``{"file": path, "keys": [...]}``. It serves
 ``/<workload>/<key>/stream`` for workload ``throughput`` (the file, 64 KiB chunks) and ``ttfb`` (the
 slow producer), key ``raw``, ``starlette`` or a variant id; each app is built once, at start.
@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from ..serve import ENV
+from ..engines.server_app import ENV
 from .apps import PATH, build_app
 from .sources import FileChunks, SlowChunks
 
@@ -46,7 +46,7 @@ class _NotConfigured:
     """What ``app`` is outside a server process started by ``bench.server``."""
 
     async def __call__(self, scope, receive, send) -> None:
-        raise RuntimeError(f"harness.bench.serve:app needs its configuration in ${ENV} (set by bench.server)")
+        raise RuntimeError(f"harness.bench.served_app:app needs its configuration in ${ENV} (set by bench.server)")
 
 
 app: Any = BenchApp(json.loads(os.environ[ENV])) if os.environ.get(ENV) else _NotConfigured()

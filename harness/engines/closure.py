@@ -20,7 +20,7 @@ import asyncio
 import gc
 from typing import Callable
 
-from .trace import GcDone, GcRequested
+from ..trace import GcDone, GcRequested
 
 __all__ = ["settle", "collect", "gc_paused", "watch_closure"]
 

@@ -13,7 +13,7 @@ import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .outcomes import BARE, Outcome, Result
+from ..outcomes import BARE, Outcome, Result
 
 __all__ = ["APP", "FASTAPI", "APP_HELPS", "attribute", "attribute_one", "summary_lines", "AppRun"]
 

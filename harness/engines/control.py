@@ -29,10 +29,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .probes import LockStep
-from .latency import lag_monitor
-from .quiesce import collect, settle
-from .trace import Recorder, event_from_json, event_to_json
+from ..probes import LockStep
+from .loop_probe import lag_monitor
+from .closure import collect, settle
+from ..trace import Recorder, event_from_json, event_to_json
 
 __all__ = ["ServerRecorder", "Probe", "ProbeRegistry", "ControlServer", "ControlClient"]
 

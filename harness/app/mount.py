@@ -23,10 +23,10 @@ import dataclasses
 import threading
 from typing import Any, Callable
 
-from .appload import LoadedApp
-from .routes import OpenSource, Route, build_route
-from .scenarios import Scenario
-from .variants import PAGE_ROUTES, Variant
+from .load import LoadedApp
+from ..routes import OpenSource, Route, build_route
+from ..scenarios import Scenario
+from ..variants import PAGE_ROUTES, Variant
 
 __all__ = ["PREFIX", "AppHost", "BoundApp", "mount_prefix"]
 

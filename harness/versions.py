@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import platform
 import re
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from importlib import metadata
 
-__all__ = ["FEATURE_SINCE", "versions", "feature_missing_reason", "RunInfo", "parse_version"]
+__all__ = ["FEATURE_SINCE", "versions", "feature_missing_reason", "parse_version"]
 
 FEATURE_SINCE = (0, 134, 0)  # "Added in FastAPI 0.134.0." (the note after the page's title)
 
@@ -45,20 +43,3 @@ def feature_missing_reason(fastapi_version: str | None = None) -> str | None:
     if parsed < FEATURE_SINCE:
         return f"FastAPI {version} predates the feature: streaming with yield was added in 0.134.0"
     return None
-
-
-@dataclass
-class RunInfo:
-    """The header of a results file: what ran, where, with what."""
-
-    engines: list[str]
-    selection: dict[str, object]
-    versions: dict[str, str] = field(default_factory=versions)
-    platform: str = field(default_factory=platform.platform)
-    started: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    wall_time_s: float = 0.0
-    engine_times: dict[str, float] = field(default_factory=dict)
-    skipped_engines: dict[str, str] = field(default_factory=dict)
-    load_errors: list[dict[str, str]] = field(default_factory=list)
-    app: dict[str, object] = field(default_factory=dict)  # --app: what it is and its middleware, outermost first
-    expectations: str | None = None  # the expectations file the results were judged against

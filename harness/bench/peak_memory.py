@@ -1,6 +1,6 @@
 """Peak memory growth of a process while it streams a file through a variant.
 
-Run in a fresh subprocess (``python -m harness.bench.memory``) so nothing else the harness did counts:
+Run in a fresh subprocess (``python -m harness.bench.peak_memory``) so nothing else the harness did counts:
 it builds the app, resets the kernel's peak-RSS mark (``/proc/self/clear_refs`` <- 5), notes the RSS,
 streams the whole file in-process through the tight driver, then reads the peak (``VmHWM``). Growth =
 peak - RSS before. A bound on it is a memory bound, not a timing: it holds on a noisy machine.
@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import memory
+from ..engines import rss
 from ..errors import HarnessError
 
 __all__ = ["Growth", "measure", "main"]
@@ -51,11 +51,11 @@ def _probe(key: str, source_kind: str, path: str) -> dict:
     source = FileChunks(path) if source_kind == "chunks" else WholeFile(path)
     app, driver = build_app(key, source), InProcess()
     driver.request(build_app(key, FileChunks(__file__)))  # warm: imports, worker threads, first-call caches
-    if not memory.reset_peak():  # VmHWM back to the current RSS
+    if not rss.reset_peak():  # VmHWM back to the current RSS
         raise HarnessError("/proc/self/clear_refs cannot be written: cannot measure a peak here")
-    before = _kib(memory.resident)
+    before = _kib(rss.resident)
     got = driver.request(app)
-    peak = _kib(memory.peak)
+    peak = _kib(rss.peak)
     driver.close()
     if got.status != 200 or not got.ended:
         raise HarnessError(f"{key}: the response did not complete (status {got.status}, ended {got.ended})")
@@ -65,7 +65,7 @@ def _probe(key: str, source_kind: str, path: str) -> dict:
 
 def measure(key: str, path: Path, source_kind: str = "chunks") -> Growth:
     """Stream ``path`` through ``key`` in a fresh interpreter and return its peak RSS growth."""
-    proc = subprocess.run([sys.executable, "-m", "harness.bench.memory", key, str(path), "--source", source_kind],
+    proc = subprocess.run([sys.executable, "-m", "harness.bench.peak_memory", key, str(path), "--source", source_kind],
                           capture_output=True, text=True, timeout=DEADLINE_S)
     if proc.returncode != 0:
         raise HarnessError(f"memory probe for {key} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
@@ -73,7 +73,7 @@ def measure(key: str, path: Path, source_kind: str = "chunks") -> Growth:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.bench.memory", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m harness.bench.peak_memory", description=__doc__)
     parser.add_argument("key", help="raw, starlette or a variant id")
     parser.add_argument("file", help="the file to stream")
     parser.add_argument("--source", choices=["chunks", "whole"], default="chunks",
