@@ -53,7 +53,7 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 __all__ = ["DEFAULT_FILE", "Expectation", "ExpectationError", "Status", "load", "find_file", "annotate",
-           "classify", "Gate", "gate"]
+           "classify", "known_reason", "Gate", "gate"]
 
 DEFAULT_FILE = "expectations.toml"
 
@@ -269,6 +269,15 @@ def classify(result: Result) -> Status:
     if expected and outcome.severity < min(o.severity for o in expected):
         return Status.STALE
     return Status.UNRECORDED if outcome is Outcome.NON_STRICT or expected else Status.OK
+
+
+def known_reason(result: Result) -> str | None:
+    """Why this result's problem is known (an expectation records exactly this outcome, or lists it as
+    intermittent), else ``None``: what a report shows beside a deviation that does not fail the gate.
+    Read from :func:`classify`, the one judge, so no report can disagree with the gate."""
+    if classify(result) is not Status.KNOWN:
+        return None
+    return str((result.expectation or {}).get("reason") or "recorded in an expectation")
 
 
 @dataclass

@@ -61,6 +61,10 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     "strict": dict(action="store_true", default=False,
                    help="also fail on stale expectations (a recorded deviation that now passes) and on "
                         "non-strict outcomes no expectation records"),
+    "retry-unexpected": dict(type=int, default=0, metavar="N",
+                             help="retry each unexpected fail/error up to N times with a fresh engine, through what it "
+                                  "ran on (your app or bare); one that then comes out as expected is listed as flaky "
+                                  "and does not fail the gate (default: 0)"),
 }
 
 
@@ -99,15 +103,17 @@ class Selection:
 
 @dataclass
 class GateOptions:
-    """How results are judged against expectations: which file, and whether stale entries fail."""
+    """How results are judged against expectations: which file, whether stale entries fail, and how
+    many times an unexpected result is measured again before it counts."""
 
     expectations: Path | None = None
     no_expectations: bool = False
     strict: bool = False
+    retries: int = 0  # --retry-unexpected N
 
     @classmethod
     def from_values(cls, get: Callable[[str], Any], prefix: str = "") -> "GateOptions":
         def value(name: str) -> Any:
             return get(f"{prefix}{name}".replace("-", "_"))
         return cls(expectations=value("expectations"), no_expectations=bool(value("no-expectations")),
-                   strict=bool(value("strict")))
+                   strict=bool(value("strict")), retries=int(value("retry-unexpected") or 0))

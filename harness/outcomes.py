@@ -86,11 +86,6 @@ class Result:
     expectation: dict[str, object] | None = None
 
     @property
-    def is_unexpected_problem(self) -> bool:
-        """A fail or error nobody declared (an expectations file's entry or the scenario's ``expect``)."""
-        return self.outcome.is_problem and self.expected != self.outcome.value
-
-    @property
     def key(self) -> tuple[str, str, str, str, str]:
         return (self.scenario, self.variant, self.engine, self.check, self.app)
 

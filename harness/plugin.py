@@ -7,12 +7,16 @@ becomes a collector, each variant a collector below it, each check an item, so i
 ``scenarios/story.py::def-ann-bytes-for-plain::chunk-order`` and ``-k`` works on any part.
 To run the shipped scenarios from another project: ``pytest --stream-harness --pyargs harness.builtin_scenarios``.
 
-Results are judged against expectations (``--stream-expectations FILE``, default ``expectations.toml``
-at the rootdir): an unexpected ``fail``/``error`` fails the item, a recorded one is ``xfail``, a stale
-entry is listed in the summary (and fails the item with ``--stream-strict``). Under pytest-xdist
+Every item is judged by the session (``harness/session.py``), the same chain ``stream-harness run``
+uses: through ``--stream-app`` and bare, differences confirmed and attributed, expectations
+(``--stream-expectations FILE``, default ``expectations.toml`` at the rootdir), retries
+(``--stream-retry-unexpected N``). An unexpected ``fail``/``error`` fails the item, a recorded one is
+``xfail``, a stale entry is listed in the summary (and fails the item with ``--stream-strict``);
+``n/a`` and ``unsupported`` points are counted apart from genuine skips. Under pytest-xdist
 (``-n auto``) every worker opens its own session (its own servers on free ports, its own temporary
-files); workers hand their results to the controller (``workeroutput``), which writes the one
-``results.json`` of the run when ``--stream-output-dir DIR`` is given.
+files); workers hand their results to the controller (``workeroutput``), whose session writes the one
+``results.json`` of the run when ``--stream-output-dir DIR`` is given: the same file, header included,
+that ``stream-harness run`` writes for the same selection.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ class _State:
 
     def __init__(self, config: pytest.Config) -> None:
         self.selection = Selection.from_values(config.getoption, prefix="stream-")
+        self.gate_options = GateOptions.from_values(config.getoption, prefix="stream-")
+        self.root = config.rootpath
         dirs = self.selection.scenarios_dirs or [builtin_dir()]
         self.dirs = {d.resolve() for d in dirs}
         self._session = None
@@ -48,24 +54,23 @@ class _State:
             except UsageError as exc:
                 raise pytest.UsageError(str(exc)) from None
             _collect_scenarios_too(config, self.dirs)
-        self.gate_options = GateOptions.from_values(config.getoption, prefix="stream-")
-        try:
-            self.expectations_file = expect.find_file(self.gate_options.expectations, config.rootpath,
+        try:  # a broken expectations file is a usage error too, before anything runs
+            self.expectations_file = expect.find_file(self.gate_options.expectations, self.root,
                                                       disabled=self.gate_options.no_expectations)
-            self.expectations = expect.load(self.expectations_file) if self.expectations_file else []
+            if self.expectations_file:
+                expect.load(self.expectations_file)
         except UsageError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.output_dir: Path | None = config.getoption("stream_output_dir")
-        self.results: list[tuple[int, dict]] = []  # (collection index, result record): merged from workers
+        self.results: list[dict] = []  # result records of this process (and, on the controller, every worker's)
+        self.times: dict[str, float] = {}  # seconds per engine label, summed over items
         self.started = time.monotonic()
-        from .versions import versions
-        self.fastapi_version = versions()["fastapi"]
 
     @property
     def session(self):
         if self._session is None:
             from .session import open_session
-            self._session = open_session(self.selection, app=self.app)
+            self._session = open_session(self.selection, self.gate_options, root=self.root, app=self.app)
         return self._session
 
     def is_scenario_file(self, path: Path) -> bool:
@@ -99,17 +104,13 @@ def stream_app_results(request: pytest.FixtureRequest):
     """Every result of the selected matrix through ``--stream-app`` and bare beside it, compared
     (``harness.app.attribute.AppRun``): for a team's own assertions, e.g.
     ``assert not stream_app_results.problems_in_app()``."""
-    from .app.attribute import AppRun, attribute
-    from .versions import versions
+    from .app.attribute import AppRun
 
     state = request.config.stash.get(_STATE, None)
     if state is None or state.app is None:
         pytest.skip("stream_app_results needs --stream-app MODULE:ATTR")
-    session = state.session
-    results = session.confirm_differences([r for engine in session.engines for target in session.targets
-                                           for case in session.cases for r in session.runner(engine, target).judge(case)])
-    return AppRun(state.app.label, state.app.middleware,
-                  attribute(results, versions()["fastapi"], state.app.describe()))
+    results, _ = state.session.run()
+    return AppRun(state.app.label, state.app.middleware, results)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -122,18 +123,13 @@ def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def pytest_collection_modifyitems(items) -> None:
-    for i, item in enumerate(items):  # the same order on every xdist worker: the merged file keeps it
-        if isinstance(item, CheckItem):
-            item.index = i
-
-
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is None:
         return
     if _is_worker(session.config):
         session.config.workeroutput["stream_harness_results"] = state.results
+        session.config.workeroutput["stream_harness_times"] = state.times
     elif state.output_dir is not None and state.results:
         _write_results(state)
 
@@ -143,22 +139,20 @@ def pytest_testnodedown(node, error) -> None:
     """xdist controller: a worker is done; keep its results for the one merged file."""
     state = node.config.stash.get(_STATE, None)
     if state is not None:
-        state.results += [tuple(pair) for pair in node.workeroutput.get("stream_harness_results", [])]
+        state.results += node.workeroutput.get("stream_harness_results", [])
+        for label, seconds in node.workeroutput.get("stream_harness_times", {}).items():
+            state.times[label] = state.times.get(label, 0.0) + seconds
 
 
 def _results(state: "_State") -> list[Result]:
-    return [Result(**{**rec, "outcome": Outcome(rec["outcome"])}) for _, rec in sorted(state.results, key=lambda p: p[0])]
+    return [Result(**{**rec, "outcome": Outcome(rec["outcome"])}) for rec in state.results]
 
 
 def _write_results(state: "_State") -> None:
-    from .outcomes import RunInfo
-    from .reports import json as json_report
-
-    results = _results(state)
-    info = RunInfo(engines=list(dict.fromkeys(r.engine for r in results)),
-                               selection=state.selection.to_json(), wall_time_s=time.monotonic() - state.started,
-                               expectations=str(state.expectations_file) if state.expectations_file else None)
-    json_report.write(state.output_dir / info.versions["fastapi"] / "results.json", info, results)
+    """The same files ``stream-harness run`` writes for this selection: the session writes both."""
+    session = state.session
+    info = session.header(time.monotonic() - state.started, {k: round(v, 3) for k, v in state.times.items()})
+    session.write(state.output_dir / info.versions["fastapi"], info, _results(state))
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
@@ -166,13 +160,38 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     if state is None or not state.results or _is_worker(config):
         return
     from .reports.gate import render_gate
+    from .session import flaky
 
-    verdict = expect.gate(_results(state), strict=state.gate_options.strict)
+    results = _results(state)
+    session = state.session
     terminalreporter.write_sep("-", "stream-harness gate")
-    terminalreporter.write_line(render_gate(verdict, state.expectations_file, len(state.expectations)))
+    terminalreporter.write_line(render_gate(session.verdict(results), session.expectations_file,
+                                            len(session.file_entries), flaky(results)))
     if state.output_dir is not None:
-        from .versions import versions
-        terminalreporter.write_line(f"wrote {state.output_dir / versions()['fastapi'] / 'results.json'}")
+        terminalreporter.write_line(f"wrote {state.output_dir / session.fastapi_version / 'results.json'}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    """Mark the report of an item whose outcome is ``n/a`` or ``unsupported``: those are verdicts of
+    the matrix, not skipped tests, and are counted apart (see :func:`pytest_report_teststatus`)."""
+    outcome = yield
+    verdict = getattr(item, "verdict", None)
+    if verdict is not None and call.when == "call":
+        outcome.get_result().stream_verdict = verdict
+
+
+def pytest_report_teststatus(report, config: pytest.Config):
+    """``n/a`` and ``unsupported`` points get their own count in the summary ("2833 passed, 8114
+    inapplicable, 3 skipped"): thousands of points that do not exist must not hide a genuine skip (no
+    chromium, a server not installed) in the same number. (A one-word category, so pytest's own
+    ``parseoutcomes`` and CI log readers count it.)"""
+    verdict = getattr(report, "stream_verdict", None)
+    if verdict is not None and report.skipped:
+        if verdict == Outcome.NA.value:
+            return "inapplicable", "-", "N/A"
+        return "unsupported", "U", "UNSUPPORTED"
+    return None
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
@@ -246,29 +265,25 @@ class CheckItem(pytest.Item):
         super().__init__(**kwargs)
         self.check = check
         self.result = None
-        self.index = 0
+        self.verdict: str | None = None  # "n/a" / "unsupported": counted apart from genuine skips
 
     def runtest(self) -> None:
         state: _State = self.config.stash[_STATE]
         case: Case = self.parent.case
-        (self.result,) = state.session.runner(self.parent.engine).judge(case, [self.check])
-        if state.app is not None:  # through the team's app: compare with bare, where it matters
-            from .app.attribute import attribute_one
-            from .versions import versions
-            from .outcomes import BARE
-
-            if self.result.outcome.is_problem or self.result.outcome is Outcome.NON_STRICT:
-                (bare,) = state.session.runner(self.parent.engine, BARE).judge(case, [self.check])
-                self.result, bare = state.session.confirm_differences([self.result, bare])
-                self.result = attribute_one(self.result, bare, versions()["fastapi"], state.app.describe())
+        t0 = time.monotonic()
+        results = state.session.judge(self.parent.engine, case, self.check)  # through the app first, then bare
+        label = state.session.label(self.parent.engine, results[0].app)
+        state.times[label] = state.times.get(label, 0.0) + time.monotonic() - t0
+        state.results += [r.to_json() for r in results]
+        self.result = results[0]
+        if state.app is not None:
             self.user_properties.append(("app", state.app.label))
-        (self.result,) = expect.annotate([self.result], state.expectations, state.fastapi_version)
-        state.results.append((self.index, self.result.to_json()))
         self.user_properties.append(("outcome", self.result.outcome.value))
         outcome, status = self.result.outcome, expect.classify(self.result)
         via = f" through {state.app.label}" if state.app is not None else ""
         where = f"{case.id} / {self.check.name}{via} (cites {self.check.claim})"
         if outcome in (Outcome.NA, Outcome.UNSUPPORTED):
+            self.verdict = outcome.value
             pytest.skip(f"{outcome.value}: {self.result.detail}")
         if status is expect.Status.UNEXPECTED:
             raise CheckFailed(f"{outcome.value}: {where}\n{self.result.detail}")

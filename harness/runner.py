@@ -12,17 +12,17 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from .app.encoding import decode_trace
 from .checks import Check, Verdict
 from .engines import Engine
-from .versions import feature_missing_reason
-from .modes import NORMAL, Mode
-from .app.encoding import decode_trace
+from .modes import NORMAL, Kind, Mode
 from .outcomes import BARE, Outcome, Result
 from .probes import LockStep
-from .routes import PATH, build_route
+from .routes import build_route
 from .scenarios import Scenario
 from .trace import AppException, LockStepViolation, Recorder, Trace
 from .variants import Variant, VariantFilter, all_variants, page_variants
+from .versions import feature_missing_reason
 
 __all__ = ["Case", "plan_cases", "Runner"]
 
@@ -66,12 +66,19 @@ def _observed(got: Trace | BuildFailed) -> str:
 
 
 class Runner:
+    """Performs the cases of one engine through one target and judges them. It owns the only trace
+    cache: every check and twin reads one request per (scenario, variant, mode); a batched kind
+    (:attr:`Engine.batched_kinds`) is requested for every planned case at once and cached here too."""
+
     def __init__(self, engine: Engine, checks: list[Check], *, builder: Callable[..., object] = build_route,
                  deadline_s: float | None = None, lockstep_wait_s: float = 2.0,
-                 missing_reason: str | None = None, app: str = BARE) -> None:
+                 missing_reason: str | None = None, app: str = BARE, plan: list[Case] | None = None) -> None:
         self.engine, self.checks, self.builder, self.app = engine, checks, builder, app
         self.deadline_s, self.lockstep_wait_s = deadline_s, lockstep_wait_s
         self.missing_reason = feature_missing_reason() if missing_reason is None else (missing_reason or None)
+        self.plan: list[Case] = list(plan or [])  # what a batched kind may request together
+        # side requests are made only when a selected check reads them (no /openapi.json otherwise)
+        self.side_requests = frozenset(s for c in checks for s in c.side_requests)
         self._traces: dict[tuple[str, str, str], Trace | BuildFailed] = {}
 
     def __enter__(self) -> "Runner":
@@ -94,12 +101,15 @@ class Runner:
         """Perform the variant's request once per mode; later calls return the same trace."""
         key = (scenario.name, variant.id, mode.key)
         if key not in self._traces:
-            self._traces[key] = self._perform(scenario, variant, mode)
+            if mode.kind in self.engine.batched_kinds:
+                self._perform_batch(scenario, variant, mode)
+            else:
+                self._traces[key] = self._perform(scenario, variant, mode)
         return self._traces[key]
 
-    def _perform(self, scenario: Scenario, variant: Variant, mode: Mode) -> Trace | BuildFailed:
-        recorder = Recorder()
-        gate = LockStep(recorder, self.lockstep_wait_s, raise_at=mode.at if mode.name == "error" else None,
+    def _build(self, scenario: Scenario, variant: Variant, mode: Mode, recorder: Recorder):
+        """The route of one request (or why it cannot be declared), with its producer's lock-step gate."""
+        gate = LockStep(recorder, self.lockstep_wait_s, raise_at=mode.at if mode.rules.producer_raises else None,
                         enforce=not mode.stream_counts  # several streams share it
                         and not self._reads_ahead(scenario, variant, mode))
         try:
@@ -107,21 +117,54 @@ class Runner:
         except Exception as exc:  # the installed FastAPI refused to declare this variant
             return BuildFailed(f"the route could not be declared: {type(exc).__name__}: {exc}")
         route = dataclasses.replace(route, scenario=scenario.name, variant=variant.id)
+        return route if "openapi" in self.side_requests else dataclasses.replace(route, openapi_path="")
+
+    def _perform(self, scenario: Scenario, variant: Variant, mode: Mode) -> Trace | BuildFailed:
+        recorder = Recorder()
+        route = self._build(scenario, variant, mode, recorder)
+        if isinstance(route, BuildFailed):
+            return route
         try:
             return decode_trace(self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s, mode))
         except Exception as exc:  # a dead server, a broken side channel: reported, the run goes on
-            return EngineFailed(f"the {self.engine.name} engine failed during a {mode.name} request: "
+            return EngineFailed(f"the {self.engine.name} engine failed during a {mode.kind.value} request: "
                                 f"{type(exc).__name__}: {exc}")
 
+    def _perform_batch(self, scenario: Scenario, variant: Variant, mode: Mode) -> None:
+        """The requested case and every planned case not traced yet in ``mode``, in one batch."""
+        todo = [(scenario, variant)] + [(c.scenario, c.variant) for c in self.plan
+                                        if (c.scenario.name, c.variant.id) != (scenario.name, variant.id)
+                                        and not c.scenario.na_reason(c.variant)
+                                        and not c.scenario.engine_na_reason(self.engine.name)]
+        items, keys = [], []
+        for sc, v in todo:
+            key = (sc.name, v.id, mode.key)
+            if key in self._traces or key in keys:
+                continue
+            recorder = Recorder()
+            route = self._build(sc, v, mode, recorder)
+            if isinstance(route, BuildFailed):
+                self._traces[key] = route
+            else:
+                items.append((route, recorder))
+                keys.append(key)
+        if not items:
+            return
+        try:
+            traces = self.engine.perform_batch(items, self.deadline_s or scenario.deadline_s, mode)
+        except Exception as exc:
+            failed = EngineFailed(f"the {self.engine.name} engine failed during a batch of {len(items)} "
+                                  f"{mode.kind.value} requests: {type(exc).__name__}: {exc}")
+            traces = [failed] * len(items)
+        for key, got in zip(keys, traces):
+            self._traces[key] = got if isinstance(got, BuildFailed) else decode_trace(got)
+
     def forget(self, scenario: Scenario, check: Check) -> None:
-        """Drop the traces ``check`` reads for ``scenario`` in its own modes (every variant: a twin or a
+        """Drop the traces ``check`` reads for ``scenario`` in its own kind (every variant: a twin or a
         control may be among them), so judging again measures again. Normal traces are kept: what they
         decide does not depend on timing."""
-        keys = {m.key for m in self.engine.modes(check.mode)} if check.mode != "normal" else set()
+        keys = {m.key for m in self.engine.modes(check.kind)} if check.kind is not Kind.NORMAL else set()
         self._traces = {k: v for k, v in self._traces.items() if not (k[0] == scenario.name and k[2] in keys)}
-        forget = getattr(self.engine, "forget", None)
-        if forget is not None and keys:
-            forget(scenario.name, keys)
 
     def _reads_ahead(self, scenario: Scenario, variant: Variant, mode: Mode) -> bool:
         """The variant's normal request already showed the app reads ahead of the client (a buffering
@@ -135,7 +178,7 @@ class Runner:
         in the check's own mode."""
         twins = []
         others = variant.twins(check.twins) if isinstance(check.twins, str) else check.twins(variant)
-        mode = self.engine.modes(check.mode)[0] if check.mode != "normal" else NORMAL
+        mode = self.engine.modes(check.kind)[0] if check.kind is not Kind.NORMAL else NORMAL
         for twin in others:
             if scenario.na_reason(twin):
                 twins.append((twin, None))
@@ -172,7 +215,7 @@ class Runner:
 
     def _run_check(self, case: Case, check: Check, trace: Trace, request_s: float) -> Result:
         t0 = time.monotonic()
-        if check.mode == "normal":
+        if check.kind is Kind.NORMAL:
             outcome, detail = self._call(check, case, trace)
         else:
             outcome, detail = self._call_modes(check, case)
@@ -197,9 +240,9 @@ class Runner:
 
     def _call_modes(self, check: Check, case: Case) -> tuple[Outcome, str]:
         """Run ``check`` on a trace per way the engine performs its mode; the worst result wins."""
-        modes = self.engine.modes(check.mode)
+        modes = self.engine.modes(check.kind)
         if not modes:
-            return Outcome.NA, f"the {self.engine.name} engine cannot perform {check.mode!r} requests"
+            return Outcome.NA, f"the {self.engine.name} engine cannot perform {check.kind.value!r} requests"
         verdicts = []
         for mode in modes:
             got = self.trace(case.scenario, case.variant, mode)
@@ -214,21 +257,14 @@ class Runner:
 
     def _result(self, case: Case, check: Check, outcome: Outcome, detail: str | None,
                 duration_s: float = 0.0, extra: dict | None = None) -> Result:
-        declared = case.scenario.expectation(self.engine.name, case.variant.id, check.name)
         return Result(scenario=case.scenario.name, variant=case.variant.id, axes=case.variant.axis,
                       engine=self.engine.name, check=check.name, claim=check.claim, outcome=outcome,
-                      detail=detail or "", duration_s=duration_s, extra=extra or {}, app=self.app,
-                      # the scenario's own word on this result, in the fields an expectations file fills
-                      expected=declared.outcome.value if declared else None,
-                      expectation=declared.record() if declared else None)
+                      detail=detail or "", duration_s=duration_s, extra=extra or {}, app=self.app)
 
     def run(self, cases: list[Case], progress: Callable[[Case, int, int, list[Result]], None] | None = None
             ) -> list[Result]:
         results: list[Result] = []
-        prepare = getattr(self.engine, "prepare", None)
-        if prepare is not None:  # engines that batch some modes (a server's shutdown) learn the plan first
-            prepare([(c.scenario.name, c.variant.id, c.variant.page_path or PATH) for c in cases
-                     if not c.scenario.na_reason(c.variant) and not c.scenario.engine_na_reason(self.engine.name)])
+        self.plan = list(cases)  # a batched kind requests every planned case at once
         try:
             for n, case in enumerate(cases, 1):
                 if n > 1 and cases[n - 2].scenario.name != case.scenario.name:

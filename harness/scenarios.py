@@ -8,7 +8,7 @@ validate is reported as a load error naming the file; the other files still load
 
 from __future__ import annotations
 
-import fnmatch
+import dataclasses
 import importlib.util
 import inspect
 import io
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence, Union
 
 from .errors import ScenarioError, UsageError
+from .expectations import Expectation
 from .payload_files import FILE_BLOCKS, payload_file
 from .outcomes import Outcome
 from .probes import SOURCE_KINDS, LockStep, open_resource
@@ -40,33 +41,14 @@ Chunks = Union[Sequence[str], Sequence[bytes]]
 ChunkFactory = Callable[[], Iterable[Union[str, bytes]]]
 
 
-@dataclass(frozen=True)
-class Expectation:
-    """A scenario's own expected outcome for one check, where the payload legitimately differs.
-
-    Declared with :func:`expect`; ``engine`` and ``variant`` are globs (``*`` matches everything).
-    A result that matches is still reported as what it is, with this reason beside it, and does not
-    fail the run.
-    """
-
-    check: str
-    outcome: Outcome
-    reason: str
-    engine: str = "*"
-    variant: str = "*"
-    where: str = ""
-
-    def record(self) -> dict[str, object]:
-        """What a result carries of it: the shape of an expectations file entry's record."""
-        return {"reason": self.reason, "link": "", "intermittent": [], "source": self.where}
-
-    def matches(self, engine: str, variant: str, check: str) -> bool:
-        return (check == self.check and fnmatch.fnmatchcase(engine, self.engine)
-                and fnmatch.fnmatchcase(variant, self.variant))
-
-
 def expect(check: str, outcome: str, *, reason: str, engine: str = "*", variant: str = "*") -> Expectation:
-    """Say that ``check`` legitimately comes out ``outcome`` for this scenario, and why."""
+    """Say that ``check`` legitimately comes out ``outcome`` for this scenario, and why.
+
+    The same record an ``expectations.toml`` entry makes (:class:`harness.expectations.Expectation`),
+    scoped to the scenario that declares it; the session judges results against both, the file's
+    entries last (so the gate file can override a scenario's word). ``engine`` and ``variant`` are
+    globs (``*`` matches everything). A result that matches is still reported as what it is, with
+    this reason beside it, and does not fail the run."""
     caller = inspect.stack()[1]
     where = f"{caller.filename}:{caller.lineno}"
     file, line = caller.filename, caller.lineno
@@ -81,7 +63,7 @@ def expect(check: str, outcome: str, *, reason: str, engine: str = "*", variant:
     for name, value in (("expect.engine", engine), ("expect.variant", variant)):
         if not isinstance(value, str) or not value:
             raise _fail(file, line, name, "a glob such as '*' or 'def-*'", value)
-    return Expectation(check, parsed, reason.strip(), engine, variant, where)
+    return Expectation(check, parsed, reason.strip(), engine=engine, variant=variant, source=where)
 
 
 @dataclass(frozen=True)
@@ -131,10 +113,6 @@ class Scenario:
         if self.engines and engine not in self.engines:
             return f"scenario {self.name!r} runs on {', '.join(self.engines)} only"
         return None
-
-    def expectation(self, engine: str, variant: str, check: str) -> Expectation | None:
-        """The scenario's own expected outcome for this result, if it declares one."""
-        return next((e for e in self.expectations if e.matches(engine, variant, check)), None)
 
     def chunks_as(self, chunk_type: str) -> list[str] | list[bytes]:
         """The chunks as a variant of ``chunk`` axis value ``chunk_type`` yields them."""
@@ -275,7 +253,7 @@ def scenario(name: str, *, chunks: Chunks | ChunkFactory, description: str = "",
     sc = Scenario(name=name, description=description, factory=factory, source=source,
                   media_type=media_type, page_sample=page_sample, deadline_s=float(deadline_s),
                   file=file, line=line, tags=tuple(tags), block_s=float(block_s), checks=tuple(checks),
-                  variants=tuple(variants), engines=tuple(engines), expectations=tuple(expect), is_text=is_text)
+                  variants=tuple(variants), engines=tuple(engines), expectations=tuple(dataclasses.replace(e, scenario=name) for e in expect), is_text=is_text)
     if not callable(chunks):
         object.__setattr__(sc, "_chunks", tuple(first))
     return sc

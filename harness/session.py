@@ -1,26 +1,49 @@
-"""Turn a :class:`Selection` into ready runners and their cases: the one place both front ends
-(command line and pytest plugin) resolve names, so both reject the same mistakes the same way."""
+"""The session: one run, assembled once.
+
+selection -> runners (through the team's app and bare) -> results confirmed, attributed and judged
+against expectations -> retries -> run header -> gate -> files. pytest-benchmark's
+``BenchmarkSession`` is the model: one object owns a run from selection to files, and the front
+ends (``stream-harness run``, the pytest items, the ``stream_app_results`` fixture) only call it:
+
+* the command calls :meth:`Session.run` (every engine, every target, with progress), then
+  :meth:`Session.header`, :meth:`Session.verdict` and :meth:`Session.write`;
+* a pytest item calls :meth:`Session.judge` for its one (engine, case, check): the same chain on a
+  smaller list, so both front ends write the same ``results.json`` for one selection.
+
+Every step of the chain is a method here, and each is a pure function of the raw results plus what
+it re-measures: attribution and expectations are recomputed from the raw results after a retry,
+never stacked on an already annotated detail.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
-from .checks import Check, get_checks
-from .engines import engine_names, get_engine
-from .errors import UsageError
-from .app.load import AppError, LoadedApp, load_app, parse_spec
+from . import expectations as expect
+from .app.attribute import APP as APP_DIFFERS, APP_HELPS, attribute, classify
 from .app.lifespan import STARTUP_DEADLINE_S, LifespanFailed, check_lifespan
-from .app.mount import AppHost
-from .options import Selection
-from .app.attribute import APP as APP_DIFFERS, APP_HELPS, classify
-from .outcomes import BARE, Result
+from .app.load import AppError, LoadedApp, load_app, parse_spec
+from .app.mount import PREFIX, AppHost
+from .checks import Check, get_checks
+from .engines import EngineSetup, engine_names, engine_unavailable, get_engine
+from .errors import UsageError
+from .modes import Kind
+from .options import GateOptions, Selection
+from .outcomes import BARE, Result, RunInfo
 from .routes import build_route
 from .runner import Case, Runner, plan_cases
 from .scenarios import ScenarioSet, load_scenarios
 from .variants import VariantFilter
+from .versions import versions
 
-__all__ = ["Session", "open_session", "open_app", "resolve_engines"]
+__all__ = ["Session", "open_session", "open_app", "resolve_engines", "flaky"]
+
+Progress = Callable[[Case, int, int, list[Result]], None]
 
 
 def resolve_engines(names: list[str]) -> list[str]:
@@ -36,6 +59,16 @@ def resolve_engines(names: list[str]) -> list[str]:
     return out
 
 
+def flaky(results: list[Result]) -> list[Result]:
+    """Results whose first attempt was unexpected and a retry was not."""
+    return [r for r in results if r.extra.get("retries")]
+
+
+def _key(r: Result) -> tuple[str, str, str, str]:
+    """What pairs a result through the app with its bare twin."""
+    return (r.scenario, r.variant, r.engine, r.check)
+
+
 @dataclass
 class Session:
     selection: Selection
@@ -45,88 +78,232 @@ class Session:
     engines: list[str]  # the ones that will run
     skipped: dict[str, str] = field(default_factory=dict)  # engine -> why it cannot run here
     app: LoadedApp | None = None  # --app: every engine runs through it, and bare beside it
+    gate_options: GateOptions = field(default_factory=GateOptions)
+    expectations_file: Path | None = None
+    file_entries: list[expect.Expectation] = field(default_factory=list)  # from expectations_file
+    builder: Callable[..., object] = build_route  # how a bare route is built (tests pass a mutant framework)
     _runners: dict[tuple[str, str], Runner] = field(default_factory=dict)
     _host: AppHost | None = None
+    fastapi_version: str = field(default_factory=lambda: versions()["fastapi"])
 
+    # ------------------------------------------------------------------------------- planning
     @property
     def targets(self) -> list[str]:
         """What the variants are served by: the team's app first, then bare (its attribution baseline)."""
         return [self.app.label, BARE] if self.app else [BARE]
+
+    @property
+    def expectations(self) -> list[expect.Expectation]:
+        """Every expectation the gate judges by: the scenarios' own first, the file's entries after
+        them (the last match wins, so the gate file can override a scenario's word)."""
+        scenarios = dict.fromkeys(c.scenario for c in self.cases)
+        own = [e for sc in scenarios for e in sc.expectations]
+        return own + self.file_entries
 
     def runs(self) -> list[tuple[str, str, Runner]]:
         """(engine, target, runner) for everything the run performs, engine by engine."""
         return [(e, t, self.runner(e, t)) for e in self.engines for t in self.targets]
 
     def runner(self, engine: str, target: str = "") -> Runner:
+        """The run's runner for ``engine`` through ``target`` (opened on first use, kept: it owns the
+        only trace cache, so every check and twin reads one request)."""
         target = target or self.targets[0]
         if (engine, target) not in self._runners:
-            config: dict[str, object] = {}
-            if engine != "asgi":
-                config["scenarios_dirs"] = [str(d) for d in self.selection.scenarios_dirs]
-            builder = build_route
-            if target != BARE:
-                if engine == "asgi":
-                    self._host = self._host or AppHost(self.app)
-                    config["lifespan_app"], builder = self.app.app, self._host.builder
-                else:  # the server process imports the app and mounts the variants itself
-                    config["app"] = self.app.spec.to_json()
-            self._runners[(engine, target)] = Runner(get_engine(engine, **config), self.checks, builder=builder,
-                                                     deadline_s=self.selection.deadline_s, app=target)
+            self._runners[(engine, target)] = self.fresh_runner(engine, target)
         return self._runners[(engine, target)]
 
+    def fresh_runner(self, engine: str, target: str, checks: list[Check] | None = None) -> Runner:
+        """A new runner with a new engine: nothing from another attempt's requests (retries)."""
+        through = self.app if target != BARE else None
+        performer = get_engine(engine, EngineSetup(tuple(str(d) for d in self.selection.scenarios_dirs), through))
+        builder = self.builder
+        if through is not None and performer.in_process:  # mounted into the team's app, here
+            self._host = self._host or AppHost(self.app)
+            builder = self._host.builder
+        return Runner(performer, self.checks if checks is None else checks, builder=builder,
+                      deadline_s=self.selection.deadline_s, app=target, plan=self.cases)
+
     def close(self) -> None:
+        """Stop every engine: no server, loop or lifespan outlives the session."""
         for runner in self._runners.values():
             runner.close()
+        self._runners.clear()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------- running
+    def run(self, progress: Callable[[str], Progress | None] = lambda label: None
+            ) -> tuple[list[Result], dict[str, float]]:
+        """Every engine through every target, then the chain (:meth:`finish`). ``progress(label)``
+        gives the progress callback of one (engine, target). Returns the results and the time each
+        (engine, target) took."""
+        raw: list[Result] = []
+        times: dict[str, float] = {}
+        try:
+            for engine, target, runner in self.runs():
+                t0, label = time.monotonic(), self.label(engine, target)
+                raw += runner.run(self.cases, progress=progress(label))
+                times[label] = round(time.monotonic() - t0, 3)
+            return self.finish(raw), times
+        finally:
+            self.close()
+
+    def label(self, engine: str, target: str) -> str:
+        return engine if target == BARE else f"{engine} via app"
+
+    def judge(self, engine: str, case: Case, check: Check) -> list[Result]:
+        """One (engine, case, check) through every target, through the whole chain: what a pytest
+        item runs. Results in target order (through the app first, then bare)."""
+        raw = [r for t in self.targets for r in self.runner(engine, t).judge(case, [check])]
+        return self.finish(raw)
+
+    def finish(self, raw: list[Result]) -> list[Result]:
+        """The chain after the requests: confirm differences, attribute, judge; retry what is
+        unexpected; judge again. ``raw`` is what the runners returned."""
+        raw = self.confirm_differences(raw)
+        if self.gate_options.retries > 0:
+            raw = self._retry(raw)
+        return self.annotate(raw)
+
+    def annotate(self, raw: list[Result]) -> list[Result]:
+        """Attribution (through the app vs bare) and each result's expectation."""
+        if self.app is not None:
+            raw = attribute(raw, self.fastapi_version, self.app.describe())
+        return expect.annotate(raw, self.expectations, self.fastapi_version)
 
     def confirm_differences(self, results: list[Result]) -> list[Result]:
         """Measure again where the app and bare differ on a check that reads timing (one with its own
-        request mode: a cut, a failure, a shutdown, a latency measurement), through the app and bare.
+        request kind: a cut, a failure, a shutdown, a latency measurement), through the app and bare.
         A difference that does not repeat the same way is noise on a loaded machine: the repeat's
-        results are kept, marked ``unconfirmed``, and never attributed. Normal-mode checks decide by
+        results are kept, marked ``unconfirmed``, and never attributed. Normal-kind checks decide by
         lock-step and bytes: they are not repeated."""
         if self.app is None:
             return results
         checks = {c.name: c for c in self.checks}
         cases = {(c.scenario.name, c.variant.id): c for c in self.cases}
-        key = lambda r: (r.scenario, r.variant, r.engine, r.check)  # noqa: E731
-        bare = {key(r): r for r in results if r.app == BARE}
-        pairs = [(r, bare[key(r)]) for r in results if r.app != BARE and key(r) in bare
-                 and checks.get(r.check) is not None and checks[r.check].mode != "normal"
+        bare = {_key(r): r for r in results if r.app == BARE}
+        pairs = [(r, bare[_key(r)]) for r in results if r.app != BARE and _key(r) in bare
+                 and checks.get(r.check) is not None and checks[r.check].kind is not Kind.NORMAL
                  and (r.scenario, r.variant) in cases
-                 and classify(r.outcome, bare[key(r)].outcome) in (APP_DIFFERS, APP_HELPS)]
+                 and classify(r.outcome, bare[_key(r)].outcome) in (APP_DIFFERS, APP_HELPS)]
         if not pairs:
             return results
         forgotten: set[tuple[str, str, str, str]] = set()
         again: dict[tuple[str, tuple], Result] = {}
-        try:
-            for first, first_bare in pairs:
-                case, check = cases[(first.scenario, first.variant)], checks[first.check]
-                for target in (self.app.label, BARE):
-                    if (first.engine, target, first.scenario, first.check) not in forgotten:
-                        forgotten.add((first.engine, target, first.scenario, first.check))
-                        self.runner(first.engine, target).forget(case.scenario, check)
-                (through,) = self.runner(first.engine, self.app.label).judge(case, [check])
-                (alone,) = self.runner(first.engine, BARE).judge(case, [check])
-                if classify(through.outcome, alone.outcome) != classify(first.outcome, first_bare.outcome):
-                    note = (f"[differed from bare on a first measurement (through the app: {first.outcome.value}, "
-                            f"bare: {first_bare.outcome.value}) but not the same way on a repeat (through the app: "
-                            f"{through.outcome.value}, bare: {alone.outcome.value}): timing noise, not attributed]")
-                    through = dataclasses.replace(through, detail=f"{through.detail}\n{note}",
-                                                  extra={**through.extra, "unconfirmed": True})
-                else:
-                    through = dataclasses.replace(through, extra={**through.extra, "repeated": True})
-                again[(first.app, key(first))], again[(BARE, key(first))] = through, alone
-        finally:
-            for engine, target, _, _ in forgotten:
-                self.runner(engine, target).close()
-        return [again.get((r.app, key(r)), r) for r in results]
+        for first, first_bare in pairs:
+            case, check = cases[(first.scenario, first.variant)], checks[first.check]
+            for target in (self.app.label, BARE):
+                if (first.engine, target, first.scenario, first.check) not in forgotten:
+                    forgotten.add((first.engine, target, first.scenario, first.check))
+                    self.runner(first.engine, target).forget(case.scenario, check)
+            (through,) = self.runner(first.engine, self.app.label).judge(case, [check])
+            (alone,) = self.runner(first.engine, BARE).judge(case, [check])
+            if classify(through.outcome, alone.outcome) != classify(first.outcome, first_bare.outcome):
+                note = (f"[differed from bare on a first measurement (through the app: {first.outcome.value}, "
+                        f"bare: {first_bare.outcome.value}) but not the same way on a repeat (through the app: "
+                        f"{through.outcome.value}, bare: {alone.outcome.value}): timing noise, not attributed]")
+                through = dataclasses.replace(through, detail=f"{through.detail}\n{note}",
+                                              extra={**through.extra, "unconfirmed": True})
+            else:
+                through = dataclasses.replace(through, extra={**through.extra, "repeated": True})
+            again[(first.app, _key(first))], again[(BARE, _key(first))] = through, alone
+        return [again.get((r.app, _key(r)), r) for r in results]
+
+    def _retry(self, raw: list[Result]) -> list[Result]:
+        """Each unexpected result measured again, up to ``--retry-unexpected`` times, as wptrunner's
+        ``--retry-unexpected`` does: through the target it ran on (the team's app or bare), with a
+        fresh runner (fresh engine, nothing cached from the first attempt). One that comes out as
+        expected keeps every earlier attempt in ``extra["retries"]`` (listed as flaky, never
+        hidden); one unexpected every time keeps its first attempt, with ``extra["attempts"]``."""
+        current = {r.key: r for r in raw}
+        cases = {(c.scenario.name, c.variant.id): c for c in self.cases}
+        checks = {c.name: c for c in self.checks}
+        history: dict[tuple, list[dict]] = defaultdict(list)
+        for _ in range(self.gate_options.retries):
+            judged = {r.key: r for r in self.annotate(list(current.values()))}
+            todo = [current[k] for k, r in judged.items() if expect.classify(r) is expect.Status.UNEXPECTED]
+            if not todo:
+                break
+            for engine, target in dict.fromkeys((r.engine, r.app) for r in todo):
+                mine = [r for r in todo if (r.engine, r.app) == (engine, target)]
+                wanted = [checks[n] for n in dict.fromkeys(r.check for r in mine) if n in checks]
+                with self.fresh_runner(engine, target, wanted) as runner:
+                    again = {a.key: a for a in runner.run(list(dict.fromkeys(
+                        cases[(r.scenario, r.variant)] for r in mine if (r.scenario, r.variant) in cases)))}
+                for r in mine:
+                    history[r.key].append({"outcome": r.outcome.value, "detail": r.detail})
+                    current[r.key] = again.get(r.key, r)
+        judged = {r.key: r for r in self.annotate(list(current.values()))}
+        out = []
+        for first in raw:
+            now = current[first.key]
+            if first.key not in history:
+                out.append(now)
+            elif expect.classify(judged[first.key]) is not expect.Status.UNEXPECTED:
+                out.append(dataclasses.replace(now, extra={**now.extra, "retries": history[first.key]}))
+            else:  # unexpected every time: the first attempt stands, the others are counted
+                out.append(dataclasses.replace(first, extra={**first.extra, "attempts": len(history[first.key]) + 1}))
+        return out
+
+    # ------------------------------------------------------------------------------- reporting
+    def order(self, results: list[Result]) -> list[Result]:
+        """The run's canonical order (engine, target, case, check): whatever order a front end
+        produced them in (pytest collects file by file, xdist workers finish in any order)."""
+        engines = {e: i for i, e in enumerate(self.engines)}
+        targets = {t: i for i, t in enumerate(self.targets)}
+        cases = {(c.scenario.name, c.variant.id): i for i, c in enumerate(self.cases)}
+        checks = {c.name: i for i, c in enumerate(self.checks)}
+        big = len(self.cases) + len(self.checks) + len(self.engines) + 2
+        return sorted(results, key=lambda r: (engines.get(r.engine, big), targets.get(r.app, big),
+                                              cases.get((r.scenario, r.variant), big), checks.get(r.check, big)))
+
+    def app_info(self) -> dict[str, object]:
+        """The run header's ``app``: what the variants ran through, and its middleware outermost first."""
+        if self.app is None:
+            return {}
+        return {**self.app.spec.to_json(), "kind": self.app.kind, "middleware": self.app.middleware,
+                "stack": self.app.describe(), "prefix": PREFIX}
+
+    def header(self, wall_time_s: float = 0.0, engine_times: dict[str, float] | None = None) -> RunInfo:
+        """The results file's run header: the same fields whichever front end ran the session."""
+        return RunInfo(engines=self.engines, selection=self.selection.to_json(), app=self.app_info(),
+                       wall_time_s=wall_time_s, engine_times=dict(engine_times or {}),
+                       skipped_engines=dict(self.skipped),
+                       load_errors=[{"file": e.file, "message": e.message} for e in self.scenario_set.errors],
+                       expectations=str(self.expectations_file) if self.expectations_file else None)
+
+    def verdict(self, results: list[Result]) -> expect.Gate:
+        return expect.gate(results, strict=self.gate_options.strict)
+
+    def passed(self, results: list[Result]) -> bool:
+        """The run's exit status: the gate, and no scenario file that failed to load."""
+        return self.verdict(results).passed and not self.scenario_set.errors
+
+    def write(self, folder: Path, info: RunInfo, results: list[Result]) -> list[Path]:
+        """``folder/results.json`` and ``folder/junit.xml``, atomically, in the canonical order."""
+        from .reports import json as json_report, junit
+
+        results = self.order(results)
+        json_report.write(folder / "results.json", info, results)
+        junit.write(folder / "junit.xml", info, results)
+        return [folder / "results.json", folder / "junit.xml"]
 
 
 _LOAD = object()
 
 
-def open_session(selection: Selection, app: LoadedApp | None | object = _LOAD) -> Session:
-    """``app``: the already loaded ``--app`` (the pytest plugin checks it at configure time)."""
+def open_session(selection: Selection, gate_options: GateOptions | None = None, *, root: Path = Path("."),
+                 app: LoadedApp | None | object = _LOAD) -> Session:
+    """Resolve every name of ``selection`` (scenarios, checks, engines, the expectations file, the
+    app) so both front ends refuse the same mistakes the same way, before anything runs.
+    ``app``: the already loaded ``--app`` (the pytest plugin checks it at configure time)."""
+    gate_options = gate_options or GateOptions()
+    expectations_file = expect.find_file(gate_options.expectations, root, disabled=gate_options.no_expectations)
+    file_entries = expect.load(expectations_file) if expectations_file else []  # a bad file stops before any work
     scenario_set = load_scenarios(selection.scenarios_dirs or None)
     scenarios = scenario_set.select(selection.scenarios)
     checks = get_checks(selection.checks)
@@ -144,7 +321,7 @@ def open_session(selection: Selection, app: LoadedApp | None | object = _LOAD) -
     vfilter = VariantFilter(selection.variants)
     engines, skipped = [], {}
     for name in resolve_engines(selection.engines):
-        why = getattr(get_engine(name), "unavailable", None)
+        why = engine_unavailable(name)
         if why:
             skipped[name] = why
         else:
@@ -152,8 +329,11 @@ def open_session(selection: Selection, app: LoadedApp | None | object = _LOAD) -
     cases = plan_cases(scenarios, vfilter, selection.include_page)
     if not cases and scenarios:
         raise UsageError(f"--variant {' '.join(selection.variants)!r} selects no variant")
+    if gate_options.retries < 0:
+        raise UsageError(f"--retry-unexpected: expected a number of retries >= 0, got {gate_options.retries}")
     return Session(selection, scenario_set, checks, cases, engines, skipped,
-                   app=open_app(selection) if app is _LOAD else app)
+                   app=open_app(selection) if app is _LOAD else app, gate_options=gate_options,
+                   expectations_file=expectations_file, file_entries=file_entries)
 
 
 def open_app(selection: Selection) -> LoadedApp | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from pathlib import Path
@@ -196,21 +197,30 @@ def test_junit_writes_a_recorded_fail_as_skipped_with_its_reason(tmp_path):
 
 
 def test_a_scenario_declaration_counts_unless_a_file_entry_matches(tmp_path):
-    """A scenario's own ``expect`` (the runner sets it on the result) counts when no entry matches."""
-    declared = Result("story", "def-ann-bytes-for-plain", {}, "granian", "framing", "#x", Outcome.FAIL, "d",
-                      expected="fail", expectation={"reason": "payload merges", "link": "", "intermittent": [],
-                                                    "source": "scenarios/x.py:9"})
-    (r,) = expect.annotate([declared], [], "0.165.0")
-    assert r.expected == "fail" and r.expectation["source"] == "scenarios/x.py:9" and expect.classify(r) is Status.KNOWN
+    """A scenario's own ``expect`` is the same record as a file entry; the session judges by both,
+    the file's entries last, so a file entry wins."""
+    from harness.scenarios import expect as declare, scenario
+
+    sc = scenario("declares", chunks=[b"a"], expect=[declare("framing", "fail", reason="payload merges")])
+    (own,) = sc.expectations
+    assert isinstance(own, expect.Expectation) and own.scenario == "declares" and "test_expectations.py:" in own.source
+    declared = Result("declares", "def-ann-bytes-for-plain", {}, "granian", "framing", "#x", Outcome.FAIL, "d")
+    (r,) = expect.annotate([declared], [own], "0.165.0")
+    assert r.expected == "fail" and r.expectation["reason"] == "payload merges" and expect.classify(r) is Status.KNOWN
     entries = expect.load(_file(tmp_path, '[[expect]]\ncheck = "framing"\noutcome = "pass"\nreason = "file wins"\n'))
-    (r,) = expect.annotate([declared], entries, "0.165.0")
-    assert r.expected == "pass" and expect.classify(r) is Status.UNEXPECTED and r.is_unexpected_problem
+    (r,) = expect.annotate([declared], [own] + entries, "0.165.0")
+    assert r.expected == "pass" and expect.classify(r) is Status.UNEXPECTED
+    (other,) = expect.annotate([dataclasses.replace(declared, scenario="story")], [own], "0.165.0")
+    assert other.expected is None  # scoped to the scenario that declares it
 
 
-def test_reports_show_the_reason_of_a_result_the_expectations_file_records():
-    from harness.reports.merge import expected_reason
+def test_one_judge_for_the_gate_the_reports_and_junit():
+    """An expected ``fail`` with ``error`` recorded as intermittent, coming out ``error``: known for
+    the gate, for every report (their reason) and for JUnit alike."""
+    from harness.reports.junit import _known
 
-    known = Result("story", "v", {}, "granian", "closure-on-shutdown", "#x", Outcome.FAIL, "d", expected="fail",
-                   expectation={"reason": "granian kills the worker", "intermittent": [], "source": "e.toml:3"})
-    assert expected_reason(known) == "granian kills the worker"
-    assert expected_reason(_result(Outcome.FAIL)) is None
+    known = Result("story", "v", {}, "granian", "closure-on-shutdown", "#x", Outcome.ERROR, "d", expected="fail",
+                   expectation={"reason": "granian kills the worker", "intermittent": ["error"], "source": "e.toml:3"})
+    assert expect.classify(known) is Status.KNOWN and expect.gate([known]).passed
+    assert expect.known_reason(known) == "granian kills the worker" and _known(known)
+    assert expect.known_reason(_result(Outcome.FAIL)) is None

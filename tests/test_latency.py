@@ -57,3 +57,16 @@ def test_saturation_table_has_a_row_per_stream_count():
 def test_latency_checks_are_na_elsewhere_and_perform_nothing():
     assert judge("loop-not-blocked", "png", "def-ann-bytes-for-plain").outcome is Outcome.NA
     assert SCENARIOS["blocking-read"].check_na_reason("chunk-order")
+
+
+def test_loop_not_blocked_without_samples_cannot_measure_rather_than_pass():
+    """A sum of no samples is 0: without this guard a lost side channel would read as 'not blocked'."""
+    from harness.checks.loop_lag import loop_not_blocked
+    from harness.checks import CannotMeasure
+    from harness.trace import StreamSummary, Trace
+    from .helpers import SCENARIOS
+
+    sc = SCENARIOS["blocking-read"]
+    empty = Trace("asgi", "/stream", (StreamSummary(0.0, 0, len(sc.chunks), 10, 0.2, 4),), 0.0)
+    with pytest.raises(CannotMeasure, match="no loop-lag samples"):
+        loop_not_blocked(empty, sc, variant("def-noann-bytes-for-plain"), [])

@@ -61,3 +61,23 @@ def test_terminal_matrix_and_problems():
     assert "s [asgi]" in matrix and "def-ann-str-for-plain" in matrix and " F" in matrix
     problems = terminal.render_problems(results)
     assert "FAIL s / async-ann-str-for-plain / chunk-order" in problems and "Chunks differ" in problems
+
+
+def test_a_results_file_without_its_run_header_is_named(tmp_path):
+    from harness.errors import UsageError
+    from harness.reports import json as json_report
+
+    path = tmp_path / "results.json"
+    path.write_text('{"format_version": 1, "results": []}')
+    with pytest.raises(UsageError, match="results.json: field 'run': expected an object"):
+        json_report.load(path)
+
+
+def test_problems_show_control_characters_from_the_app_escaped():
+    from harness.outcomes import Result
+    from harness.reports.terminal import render_problems
+
+    r = Result("story", "def-ann-str-for-plain", {}, "asgi", "chunk-order", "#c", Outcome.FAIL,
+               detail="the app raised RuntimeError: \x1b[2J\x07boom")
+    out = render_problems([r])
+    assert "\x1b" not in out and "\x07" not in out and "\\x1b[2J\\x07boom" in out

@@ -25,3 +25,12 @@ def test_new_scenario_scaffold_runs_end_to_end(tmp_path, capsys):
     assert main(["new-scenario", "my-payload", "--dir", str(folder)]) == 2  # never overwrites
     assert "already exists" in capsys.readouterr().err
     assert main(["new-scenario", "Bad Name", "--dir", str(folder)]) == 2
+
+
+@pytest.mark.parametrize("name", ["2-chunks", "yield", "class"])
+def test_new_scenario_refuses_names_that_cannot_be_a_python_variable(tmp_path, name, capsys):
+    from harness.cli import main
+
+    assert main(["new-scenario", name, "--dir", str(tmp_path)]) == 2
+    assert "starts with a letter and is not a Python keyword" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())

@@ -88,3 +88,12 @@ def test_a_text_file_like_scenario_streams_its_lines_for_str_and_bytes_variants(
         results = runner.run(cases)
     assert {r.outcome for r in results} == {Outcome.PASS}
     assert {r.axes["chunk"] for r in results} == {"str", "bytes"}
+
+
+def test_a_scenario_naming_an_unknown_check_is_a_usage_error(tmp_path, capsys):
+    from harness.cli import main
+
+    (tmp_path / "typo.py").write_text("from harness import scenario\n"
+                                      "typo = scenario('typo', chunks=[b'a'], checks=['loop-not-blokced'])\n")
+    assert main(["run", "--scenarios-dir", str(tmp_path), "--no-write"]) == 2
+    assert "typo.py:2: scenario field 'checks': unknown check 'loop-not-blokced'" in capsys.readouterr().err

@@ -4,7 +4,7 @@ Each result through the app is compared with the same scenario x variant x engin
 in the same run. Worse through the app than bare: the team's stack (the detail lists its
 middleware, outermost first, where to look). The same problem bare: FastAPI's (or the server's),
 not the stack's. Better through the app: the stack fixes something (said, never hidden).
-``n/a``, ``unsupported`` and ``informational`` on either side are not compared.
+A check that applies on one side only (``n/a`` bare, ``fail`` through the app) is a difference too.
 """
 
 from __future__ import annotations
@@ -17,25 +17,27 @@ from ..outcomes import BARE, Outcome, Result
 
 __all__ = ["APP", "FASTAPI", "APP_HELPS", "attribute", "attribute_one", "summary_lines", "AppRun"]
 
-APP = "app"  # the problem is in the team's stack
-FASTAPI = "fastapi"  # present bare too
-APP_HELPS = "app-helps"  # bare has it, through the app it is gone
-_JUDGED = (Outcome.PASS, Outcome.NON_STRICT, Outcome.FAIL, Outcome.ERROR)
+APP = "app"  # worse through the app than bare: the team's stack
+FASTAPI = "fastapi"  # the same problem bare too
+APP_HELPS = "app-helps"  # better through the app than bare (bare has it, through the app it is gone)
+_PROBLEMS = (Outcome.NON_STRICT, Outcome.FAIL, Outcome.ERROR)
 
 
 def _verb(outcome: Outcome) -> str:
     return {Outcome.PASS: "holds", Outcome.NON_STRICT: "is non-strict", Outcome.FAIL: "fails",
-            Outcome.ERROR: "errors"}[outcome]
+            Outcome.ERROR: "errors", Outcome.NA: "does not apply", Outcome.UNSUPPORTED: "is unsupported",
+            Outcome.INFORMATIONAL: "is informational"}[outcome]
 
 
 def classify(through: Outcome, bare: Outcome | None) -> str | None:
-    if bare is None or through not in _JUDGED or bare not in _JUDGED:
+    """Who a difference belongs to. Every difference of outcome is attributed, a check that does not
+    apply on one side included (``n/a`` bare, ``fail`` through the app is the app's): the matrix and
+    the summary never disagree. Worse is :attr:`Outcome.rank` order."""
+    if bare is None:
         return None
-    if through.severity > bare.severity:
-        return APP
-    if through.severity < bare.severity:
-        return APP_HELPS
-    return FASTAPI if through is not Outcome.PASS else None
+    if through is bare:
+        return FASTAPI if through in _PROBLEMS else None
+    return APP if through.rank > bare.rank else APP_HELPS
 
 
 def attribute_one(result: Result, bare: Result | None, fastapi_version: str, stack: str) -> Result:
@@ -52,6 +54,8 @@ def attribute_one(result: Result, bare: Result | None, fastapi_version: str, sta
         line = f"{_verb(bare.outcome)} on {base}, {_verb(result.outcome)} through your app ({stack})"
     else:
         line = f"{_verb(bare.outcome)} on {base} too: FastAPI's (or the server's), not your stack's"
+    if who != FASTAPI and bare.outcome in (Outcome.NA, Outcome.UNSUPPORTED) and bare.detail:
+        line += f"; bare: {bare.detail.splitlines()[0]}"
     if who != FASTAPI and result.extra.get("repeated"):
         line += "; the same on a repeat"
     extra = {**result.extra, "bare_outcome": bare.outcome.value, "attributed_to": who}

@@ -16,9 +16,13 @@ check's own bug and becomes ``error`` with the exception; it never crashes the r
 A check that compares a variant with its twins along one axis declares ``twins="axis"`` and
 receives a fourth argument: a list of ``(twin_variant, twin_trace)``.
 
-A check that needs the request performed differently declares ``mode="disconnect"`` (or
-``"error"``, ``"shutdown"``): it is then called once per way the engine performs that mode (the
+A check that needs the request performed differently declares its request kind,
+``kind="disconnect"`` (or ``"error"``, ``"shutdown"``, ``"latency"``, ``"saturation"``: the closed
+table in ``harness/modes.py``): it is then called once per way the engine performs that kind (the
 in-process engine has two disconnect styles) and its result is the worst of those calls.
+
+A check that reads a side request declares it, ``side_requests=("openapi",)``: the route's
+``/openapi.json`` is fetched only when a selected check reads it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..errors import UsageError
+from ..modes import Kind
 from ..outcomes import Outcome
 
 __all__ = ["Check", "check", "Failure", "NonStrict", "NotApplicable", "Informational", "CannotMeasure", "registry",
@@ -81,8 +86,9 @@ class Check:
     claim: str
     func: Callable[..., Any]
     twins: Any = None  # an axis name, or a callable variant -> the variants to compare with
-    mode: str = "normal"
+    kind: Kind = Kind.NORMAL  # how its request is performed (harness/modes.py)
     applies: Any = None  # (scenario, variant) -> None, or why not: asked before any request is made
+    side_requests: tuple[str, ...] = ()  # what else it reads besides the stream: "openapi"
 
     @property
     def doc(self) -> str:
@@ -92,17 +98,26 @@ class Check:
 _REGISTRY: dict[str, Check] = {}
 
 
-def check(name: str, *, claim: str, twins: Any = None, mode: str = "normal",
-          applies: Callable[..., str | None] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+SIDE_REQUESTS = ("openapi",)
+
+
+def check(name: str, *, claim: str, twins: Any = None, kind: str | Kind = Kind.NORMAL,
+          applies: Callable[..., str | None] | None = None, side_requests: tuple[str, ...] = ()
+          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``func`` as check ``name``; a second registration of the name from elsewhere is refused."""
     if not claim.startswith("#"):
         raise ValueError(f"check {name!r}: claim must be a section anchor such as '#no-annotation', got {claim!r}")
+    parsed = Kind.parse(kind, f"check {name!r}: ")
+    unknown = [s for s in side_requests if s not in SIDE_REQUESTS]
+    if unknown:
+        raise ValueError(f"check {name!r}: unknown side request {unknown[0]!r}; side requests are: "
+                         f"{', '.join(SIDE_REQUESTS)}")
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
         existing = _REGISTRY.get(name)
         if existing is not None and existing.func.__qualname__ != func.__qualname__:
             raise ValueError(f"check {name!r} is already registered by {existing.func.__module__}")
-        _REGISTRY[name] = Check(name, claim, func, twins, mode, applies)
+        _REGISTRY[name] = Check(name, claim, func, twins, parsed, applies, tuple(side_requests))
         return func
     return register
 

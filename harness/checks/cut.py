@@ -74,7 +74,7 @@ def _disconnect(trace, scenario):
     return cut, before
 
 
-@check("closure-on-disconnect", claim="#simulate-a-file", mode="disconnect")
+@check("closure-on-disconnect", claim="#simulate-a-file", kind="disconnect")
 def closure_on_disconnect(trace, scenario, variant):
     """The client reads a few chunks and leaves: the file opened in the generator's ``with`` block
     is closed within 1 s without help (``pass``), only after a GC (``non-strict``) or never (``fail``)."""
@@ -84,7 +84,7 @@ def closure_on_disconnect(trace, scenario, variant):
     return _closure(trace, cut, "the disconnect")
 
 
-@check("generator-stops-on-disconnect", claim="#simulate-a-file", mode="disconnect")
+@check("generator-stops-on-disconnect", claim="#simulate-a-file", kind="disconnect")
 def generator_stops_on_disconnect(trace, scenario, variant):
     """After the client left, the generator produces at most a few more chunks: it must not run on
     to the end of the payload for nobody."""
@@ -102,7 +102,7 @@ def generator_stops_on_disconnect(trace, scenario, variant):
     return f"{after} chunk(s) produced after the disconnect, of {left} left"
 
 
-@check("closure-on-error", claim="#simulate-a-file", mode="error")
+@check("closure-on-error", claim="#simulate-a-file", kind="error")
 def closure_on_error(trace, scenario, variant):
     """The producer raises after a few chunks: the resource is closed, and the response is visibly
     broken (no final message / no terminating chunk), so a truncated body never passes as complete."""
@@ -124,7 +124,7 @@ def closure_on_error(trace, scenario, variant):
     return f"{verdict + '; ' if verdict else ''}the client saw a broken response ({how})"
 
 
-@check("closure-on-shutdown", claim="#simulate-a-file", mode="shutdown")
+@check("closure-on-shutdown", claim="#simulate-a-file", kind="shutdown")
 def closure_on_shutdown(trace, scenario, variant):
     """The server is told to stop (SIGTERM) mid-stream: the resource is closed and the server exits
     within its graceful-shutdown deadline."""

@@ -66,7 +66,7 @@ def _saturation_variant(scenario, variant) -> str | None:
     return _blocking(scenario, variant)
 
 
-@check("loop-not-blocked", claim="#files-and-async", mode="latency", twins=_control, applies=_blocking)
+@check("loop-not-blocked", claim="#files-and-async", kind="latency", twins=_control, applies=_blocking)
 def loop_not_blocked(trace, scenario, variant, twins):
     """While K ``def`` streams block on every read, the loop's total lag and the total wait of trivial
     requests stay below a quarter of what the same work in ``async def`` causes in this run."""
@@ -101,7 +101,7 @@ def loop_not_blocked(trace, scenario, variant, twins):
     return figures
 
 
-@check("threadpool-saturation", claim="#files-and-async", mode="saturation", applies=_saturation_variant)
+@check("threadpool-saturation", claim="#files-and-async", kind="saturation", applies=_saturation_variant)
 def threadpool_saturation(trace, scenario, variant):
     """Informational: 1, 8, 40 (anyio's default thread limit) and 64 concurrent ``def`` streams: probe
     latency, per-stream throughput, and whether streams starve each other. For sizing a deployment."""

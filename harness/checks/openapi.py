@@ -5,7 +5,7 @@ from __future__ import annotations
 from . import Failure, check
 
 
-@check("openapi", claim="#a-custom-pngstreamingresponse")
+@check("openapi", claim="#a-custom-pngstreamingresponse", side_requests=("openapi",))
 def openapi(trace, scenario, variant):
     """A subclass's ``media_type`` is documented as the 200 response's content; a plain
     ``StreamingResponse`` documents no content (it has no media type to document)."""

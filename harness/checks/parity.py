@@ -55,20 +55,20 @@ def _compare(trace, variant, twins, axis: str) -> str:
     return "identical to " + ", ".join(v.id for v, _ in comparable)
 
 
-@check("annotation-neutral", claim="#no-annotation", twins="annotation")
+@check("annotation-neutral", claim="#no-annotation", twins="annotation", side_requests=("openapi",))
 def annotation_neutral(trace, scenario, variant, twins):
     """Matching, missing and mismatched return annotations give identical responses and OpenAPI:
     FastAPI does not use the annotation of a streaming path operation."""
     return _compare(trace, variant, twins, "annotation")
 
 
-@check("sync-async-parity", claim="#non-async-path-operation-functions", twins="function")
+@check("sync-async-parity", claim="#non-async-path-operation-functions", twins="function", side_requests=("openapi",))
 def sync_async_parity(trace, scenario, variant, twins):
     """A plain ``def`` generator streams exactly like its ``async def`` twin."""
     return _compare(trace, variant, twins, "function")
 
 
-@check("yield-from-parity", claim="#yield-from", twins="loop")
+@check("yield-from-parity", claim="#yield-from", twins="loop", side_requests=("openapi",))
 def yield_from_parity(trace, scenario, variant, twins):
     """``yield from`` over an iterable streams exactly like the ``for ... yield`` loop."""
     return _compare(trace, variant, twins, "loop")

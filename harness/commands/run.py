@@ -7,13 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from .. import expectations as expect, versions as environment
-from ..app.attribute import attribute
-from ..app.mount import PREFIX
+from .. import expectations as expect
 from ..options import GateOptions, Selection, add_options
-from ..outcomes import BARE, Outcome, RunInfo
-from ..reports import gate as gate_report, json as json_report, junit, terminal
-from ..retry import flaky, retry_unexpected
+from ..outcomes import BARE, Outcome
+from ..reports import gate as gate_report, terminal
 from . import command
 
 
@@ -28,55 +25,24 @@ def configure(run: argparse.ArgumentParser) -> None:
                      help="print the details of at most N problems (default: 20)")
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                      help="show tracebacks (of harness errors, and of what a broken --app raised)")
-    run.add_argument("--retry-unexpected", type=int, default=0, metavar="N",
-                     help="retry each unexpected fail/error up to N times with a fresh engine; one that then "
-                          "comes out as expected is listed as flaky and does not fail the gate (default: 0)")
-
-
-def app_run_info(app) -> dict[str, object]:
-    """The run header's ``app``: what the variants ran through, and its middleware outermost first."""
-    if app is None:
-        return {}
-    return {**app.spec.to_json(), "kind": app.kind, "middleware": app.middleware,
-            "stack": app.describe(), "prefix": PREFIX}
 
 
 @command("run", "run the conformance matrix (the default command)", configure)
 def run(args: argparse.Namespace) -> int:
-    from ..session import open_session
+    """A thin front end over the session: print progress, the matrix, problems, the gate; write."""
+    from ..session import flaky, open_session
 
     selection = Selection.from_values(lambda name: getattr(args, name, None))
     gate_options = GateOptions.from_values(lambda name: getattr(args, name, None))
-    expectations_file = expect.find_file(gate_options.expectations, Path("."), disabled=gate_options.no_expectations)
-    entries = expect.load(expectations_file) if expectations_file else []  # a bad file stops before any work
     t0 = time.monotonic()
-    session = open_session(selection)
+    session = open_session(selection, gate_options)
     for err in session.scenario_set.errors:
         print(f"error: {err.message}", file=sys.stderr)
     for name, why in session.skipped.items():
         print(f"skipped engine {name}: {why}", file=sys.stderr)
-    results, engine_times = [], {}
-    try:
-        for name, target, runner in session.runs():
-            t_engine, label = time.monotonic(), name if target == BARE else f"{name} via app"
-            results += runner.run(session.cases, progress=terminal.Progress(sys.stderr, label))
-            engine_times[label] = round(time.monotonic() - t_engine, 3)
-        results = session.confirm_differences(results)  # through the app vs bare, timing: repeated
-    finally:
-        session.close()
-    app_info = app_run_info(session.app)
-    if session.app:  # each result through the app is compared with the same result bare
-        results = attribute(results, environment.versions()["fastapi"], app_info["stack"])
-    info = RunInfo(engines=session.engines, selection=selection.to_json(), app=app_info,
-                               wall_time_s=time.monotonic() - t0, engine_times=engine_times,
-                               skipped_engines=session.skipped,
-                               load_errors=[{"file": e.file, "message": e.message}
-                                            for e in session.scenario_set.errors],
-                               expectations=str(expectations_file) if expectations_file else None)
-    results = expect.annotate(results, entries, info.versions["fastapi"])
-    if args.retry_unexpected > 0:
-        results = retry_unexpected(session, results, args.retry_unexpected, entries, info.versions["fastapi"])
-    verdict = expect.gate(results, strict=gate_options.strict)
+    results, engine_times = session.run(progress=lambda label: terminal.Progress(sys.stderr, label))
+    info = session.header(time.monotonic() - t0, engine_times)
+    verdict = session.verdict(results)
     color = terminal.use_color(sys.stdout)
     shown = results
     if args.problems_only:
@@ -97,13 +63,8 @@ def run(args: argparse.Namespace) -> int:
     if session.app:
         print("\n" + terminal.render_attribution(info, results))
     print("\n" + terminal.render_summary(info, results, color))
-    print(gate_report.render_gate(verdict, expectations_file, len(entries), flaky(results)))
+    print(gate_report.render_gate(verdict, session.expectations_file, len(session.file_entries), flaky(results)))
     if not args.no_write:
-        folder = args.output_dir / info.versions["fastapi"]
-        json_report.write(folder / "results.json", info, results)
-        junit.write(folder / "junit.xml", info, results)
-        print(f"wrote {folder / 'results.json'} and {folder / 'junit.xml'}")
-    failed = not verdict.passed or bool(session.scenario_set.errors)
-    return 1 if failed else 0
-
-
+        written = session.write(args.output_dir / info.versions["fastapi"], info, results)
+        print(f"wrote {' and '.join(map(str, written))}")
+    return 0 if session.passed(results) else 1

@@ -1,38 +1,26 @@
 """Engines perform requests and record traces; they never judge.
 
-Registry by decorator: ``@engine("name")`` on a class with ``perform(route, recorder, deadline_s)``.
-An engine module registers itself on import; :func:`get_engine` imports the built-in ones.
+Registry by decorator: ``@engine("name")`` on a subclass of :class:`Engine` (the contract, in
+``base.py``). An engine module registers itself on import; :func:`get_engine` imports the built-in
+ones. A name registered twice by two different classes is refused.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from typing import Callable
 
 from ..errors import UsageError
-from ..modes import NORMAL, Mode
-from ..routes import Route
-from ..trace import Recorder, Trace
+from .base import BatchItem, Engine, EngineSetup
 
-__all__ = ["Engine", "engine", "get_engine", "engine_names"]
+__all__ = ["Engine", "EngineSetup", "BatchItem", "engine", "get_engine", "engine_names", "engine_unavailable"]
 
-
-class Engine(Protocol):
-    name: str
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def modes(self, kind: str) -> list[Mode]: ...
-
-    def perform(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> Trace: ...
+_REGISTRY: dict[str, type[Engine]] = {}
 
 
-_REGISTRY: dict[str, Callable[[], Engine]] = {}
-
-
-def engine(name: str) -> Callable[[type], type]:
-    def register(cls: type) -> type:
+def engine(name: str) -> Callable[[type[Engine]], type[Engine]]:
+    def register(cls: type[Engine]) -> type[Engine]:
+        if not (isinstance(cls, type) and issubclass(cls, Engine)):
+            raise TypeError(f"engine {name!r}: {cls!r} must subclass harness.engines.Engine")
         if name in _REGISTRY and _REGISTRY[name] is not cls:
             raise ValueError(f"engine {name!r} is already registered by {_REGISTRY[name]!r}")
         cls.name = name
@@ -50,11 +38,19 @@ def engine_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_engine(name: str, **config: object) -> Engine:
-    """A fresh engine; server engines take ``builder_ref``, ``scenarios_dirs``, ``lockstep_wait_s``, ``app``;
-    the in-process one takes ``lifespan_app`` (a team's app whose lifespan it runs)."""
+def _engine_class(name: str) -> type[Engine]:
     _load_builtin()
     if name not in _REGISTRY:
         raise UsageError(f"unknown engine {name!r}; engines are: {', '.join(sorted(_REGISTRY))}")
-    cls = _REGISTRY[name]
-    return cls(**config) if config else cls()
+    return _REGISTRY[name]
+
+
+def engine_unavailable(name: str) -> str | None:
+    """Why engine ``name`` cannot run here (``None``: it can), without starting anything."""
+    return _engine_class(name).unavailable()
+
+
+def get_engine(name: str, setup: EngineSetup | None = None, **options: object) -> Engine:
+    """A fresh engine, told what every engine is told (``setup``); ``options`` are the engine's own
+    (server engines: ``builder_ref``, ``lockstep_wait_s``; the in-process one: ``spec_version``)."""
+    return _engine_class(name)(setup, **options)

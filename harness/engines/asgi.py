@@ -29,11 +29,12 @@ from ..errors import HarnessError
 from ..app.lifespan import STARTUP_DEADLINE_S, Lifespan, LifespanFailed
 from .closure import collect, gc_paused, settle, watch_closure
 from .loop_probe import lag_monitor, ping_app, probe_loop
-from ..modes import DISCONNECT_STYLES, NORMAL, Mode, modes_for
+from ..modes import DISCONNECT_STYLES, NORMAL, Kind, Mode, modes_for
 from ..routes import Route
 from ..trace import (AppException, AppReturned, BodyChunk, ClientDisconnected, DeadlineExceeded,
                      Recorder, ResourceClosed, ResponseStart, StreamSummary, Trace)
 from . import engine
+from .base import Engine, EngineSetup
 
 __all__ = ["AsgiEngine", "LoopThread"]
 
@@ -101,7 +102,7 @@ async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spe
             received += bool(data)
             if not more:
                 client_left.set()  # the exchange is over: a later receive() reports the disconnect
-            elif mode.name == "disconnect" and received == mode.at:
+            elif mode.rules.client_cuts and received == mode.at:
                 recorder.mark_gone(ClientDisconnected(recorder.now(), received, mode.style))
                 client_left.set()
         else:
@@ -118,14 +119,16 @@ async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spe
 
 
 @engine("asgi")
-class AsgiEngine:
+class AsgiEngine(Engine):
     """In-process, on a long-lived loop; ASGI spec 2.3 unless a mode asks for the 2.4 disconnect style."""
 
     name = "asgi"
 
-    def __init__(self, spec_version: str = "2.3", lifespan_app: Any = None) -> None:
+    def __init__(self, setup: EngineSetup | None = None, spec_version: str = "2.3") -> None:
+        super().__init__(setup)
         self.spec_version = spec_version
-        self.lifespan_app = lifespan_app  # a team's app: its lifespan runs on the engine's loop
+        # a team's app: its lifespan runs on the engine's loop
+        self.lifespan_app = self.setup.app.app if self.setup.app is not None else None
         self._lifespan: Lifespan | None = None
         self._loop: LoopThread | None = None
 
@@ -156,9 +159,9 @@ class AsgiEngine:
             self._loop.stop()
             self._loop = None
 
-    def modes(self, kind: str) -> list[Mode]:
+    def modes(self, kind: Kind) -> list[Mode]:
         """Both ASGI disconnect styles; no server process to shut down in-process."""
-        return modes_for(kind, DISCONNECT_STYLES, shutdown=False)
+        return modes_for(kind, DISCONNECT_STYLES, servers=False)
 
     def call(self, app: Any, path: str, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> None:
         """Run one request to completion or deadline."""
@@ -241,7 +244,8 @@ class AsgiEngine:
         else:
             self.call(route.app, route.path, recorder, deadline_s, mode)
         operation = (self.openapi_operation(route.app, route.documented_path or route.path, deadline_s,
-                                            route.openapi_path) if mode == NORMAL else None)
+                                            route.openapi_path) if route.openapi_path and mode.rules.side_requests
+                     else None)
         spec = "2.4" if mode.style == "send-oserror" else self.spec_version
         return recorder.freeze(self.name, route.path, operation, notes=(f"ASGI spec_version {spec}",),
                                mode=mode.key)

@@ -38,6 +38,7 @@ from . import rss
 from .control import ControlServer, Probe, ProbeRegistry
 from .loop_probe import ping_app
 from ..probes import LockStep
+from ..modes import Kind
 from ..routes import Route
 from ..scenarios import builtin_dir, load_scenarios
 from .closure import settle
@@ -208,10 +209,10 @@ class ProbeApp:
         probe = self.registry.get(rid)
         loop = probe.loop = asyncio.get_running_loop()
         probe.task_ref = weakref.ref(asyncio.current_task())
-        mode, _, at = headers.get(b"x-harness-mode", b"normal").decode().partition(":")
+        kind, _, at = headers.get(b"x-harness-mode", b"normal").decode().partition(":")
         paced = headers.get(b"x-harness-lockstep", b"") == b"wire"
         probe.gate = LockStep(probe.recorder, self.lockstep_wait_s,
-                              raise_at=int(at) if mode == "error" and at else None)
+                              raise_at=int(at) if Kind.parse(kind).rules.producer_raises and at else None)
         recorder = probe.recorder
         acked = asyncio.Event()
         recorder.on_change = lambda: loop.call_soon_threadsafe(acked.set)
@@ -234,7 +235,7 @@ class ProbeApp:
 
         token = _CURRENT.set(probe)
         # one normal request at a time: its peak resident size is its own (see harness.engines.rss)
-        baseline = rss.resident() if mode == "normal" and rss.reset_peak() else None
+        baseline = rss.resident() if Kind.parse(kind) is Kind.NORMAL and rss.reset_peak() else None
         try:
             await route.app(scope, receive, paced_send)
         except BaseException as exc:  # recorded, then left to the server as it would be

@@ -33,14 +33,14 @@ from .control import ControlClient
 from ..app.encoding import decode_trace
 from ..errors import HarnessError
 from .loop_probe import probe_loop
-from ..modes import CUT_AT, NORMAL, Mode, modes_for
+from ..modes import NORMAL, Kind, Mode, modes_for
 from .closure import watch_closure
 from ..routes import Route
 from .server_app import ENV, route_path
 from ..trace import (AppException, AppReturned, Recorder, ResourceClosed, ServerExited,
                      ServerSignalled, StreamSummary, Trace, event_from_json)
-from . import engine
-from . import wire
+from . import engine, wire
+from .base import BatchItem, Engine, EngineSetup
 
 __all__ = ["ServerSpec", "ServerEngine", "ServerProcess", "SERVERS", "live_servers"]
 
@@ -211,30 +211,34 @@ class ServerProcess:
                 pass
 
 
-class ServerEngine:
+class ServerEngine(Engine):
     """A real server behind the probe app; ``spec`` says which and how it is started."""
 
     spec: ServerSpec
-    name: str
+    batched_kinds = frozenset({Kind.ERROR, Kind.SHUTDOWN})
 
-    def __init__(self, *, builder_ref: str = "harness.routes:build_route", scenarios_dirs: list[str] | None = None,
-                 lockstep_wait_s: float = 2.0, app: dict | None = None) -> None:
-        self.config = {"builder": builder_ref, "scenarios_dirs": [str(d) for d in scenarios_dirs or []],
+    @classmethod
+    def unavailable(cls) -> str | None:
+        return cls.spec.missing()
+
+    in_process = False
+
+    def __init__(self, setup: EngineSetup | None = None, *, builder_ref: str = "harness.routes:build_route",
+                 lockstep_wait_s: float = 2.0) -> None:
+        super().__init__(setup)
+        self.config = {"builder": builder_ref, "scenarios_dirs": list(self.setup.scenarios_dirs),
                        "sys_path": [p for p in sys.path if p], "lockstep_wait_s": lockstep_wait_s}
-        if app:  # a team's app ({"text": "MODULE:ATTR", "app_dir": DIR}): serve.py mounts the variants in it
-            self.config["app"] = dict(app)
+        if self.setup.app is not None:  # the server process imports the team's app and mounts the variants in it
+            self.config["app"] = self.setup.app.spec.to_json()
         self.server: ServerProcess | None = None
         self.control: ControlClient | None = None
-        self.unavailable = self.spec.missing()
         self._start_error = ""
-        self._shutdown_traces: dict[tuple[str, str], Trace] = {}
-        self._batched: dict[tuple[str, str, str], Trace] = {}
-        self._prepared: list[tuple] = []
 
     # lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
-        if self.unavailable:
-            raise HarnessError(f"engine {self.name!r} is not available: {self.unavailable}")
+        why = self.unavailable()
+        if why:
+            raise HarnessError(f"engine {self.name!r} is not available: {why}")
         if self.server is None:
             if self._start_error:
                 raise HarnessError(self._start_error)
@@ -253,19 +257,9 @@ class ServerEngine:
             self.server.stop()
             self.server = None
 
-    def prepare(self, items: list[tuple]) -> None:
-        """The (scenario, variant, route path) of the run, for the shutdown batch."""
-        self._prepared = list(items)
-
-    def forget(self, scenario: str, mode_keys: set[str]) -> None:
-        """Drop the batched traces of ``scenario`` in these modes: the next request performs them again."""
-        self._batched = {k: v for k, v in self._batched.items() if not (k[0] == scenario and k[2] in mode_keys)}
-        if any(k.startswith("shutdown") for k in mode_keys):
-            self._shutdown_traces = {k: v for k, v in self._shutdown_traces.items() if k[0] != scenario}
-
-    def modes(self, kind: str) -> list[Mode]:
+    def modes(self, kind: Kind) -> list[Mode]:
         """A real client disconnects one way: it closes the connection."""
-        return modes_for(kind, ("close",), shutdown=True)
+        return modes_for(kind, ("close",), servers=True)
 
     def _measure(self, route: Route, recorder: Recorder, deadline_s: float, streams: int) -> None:
         """``streams`` requests at once (no lock-step pacing), the lag monitor in the server's loop,
@@ -299,44 +293,39 @@ class ServerEngine:
 
     # requests -------------------------------------------------------------------------------
     def perform(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> Trace:
-        if mode.name == "shutdown":
-            return self._shutdown_trace(route, deadline_s)
+        if mode.kind in self.batched_kinds:
+            return self.perform_batch([(route, recorder)], deadline_s, mode)[0]
         self.start()
         if mode.stream_counts:
             for streams in mode.stream_counts:
                 self._measure(route, recorder, deadline_s, streams)
             return recorder.freeze(self.name, route.path, mode=mode.key, transport="http/1.1", by_time=True)
-        if mode.name == "error":
-            return self._concurrent_trace(route, deadline_s, mode)
-        return self._request(route.scenario, route.variant, route.path, recorder, deadline_s, mode)
+        return self._request(route, recorder, deadline_s, mode)
 
-    def _concurrent_trace(self, route: Route, deadline_s: float, mode: Mode) -> Trace:
-        """``error`` requests of the whole run at once: a server that leaves the connection open after
-        the app failed costs its grace period once, not once per variant."""
-        key = (route.scenario, route.variant, mode.key)
-        if key not in self._batched:
-            items = [(s, v, p) for s, v, p in self._prepared if (s, v, mode.key) not in self._batched]
-            if (route.scenario, route.variant) not in {(s, v) for s, v, _ in items}:
-                items.append((route.scenario, route.variant, route.path))
-            with concurrent.futures.ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="harness-batch") as pool:
-                futures = {(s, v, mode.key): pool.submit(self._request, s, v, p, Recorder(), deadline_s, mode)
-                           for s, v, p in items}
-            self._batched.update({k: f.result() for k, f in futures.items()})
-        return self._batched[key]
+    def perform_batch(self, items: list[BatchItem], deadline_s: float, mode: Mode) -> list[Trace]:
+        """``shutdown``: one fresh server, every stream held mid-way, one SIGTERM. ``error``: every
+        failing request at once, so a server leaving the connection open after the app failed costs
+        its grace period once, not once per variant."""
+        if mode.kind is Kind.SHUTDOWN:
+            return self._shutdown_batch(items, deadline_s, mode)
+        if mode.kind is not Kind.ERROR:
+            return super().perform_batch(items, deadline_s, mode)
+        self.start()
+        with concurrent.futures.ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="harness-batch") as pool:
+            futures = [pool.submit(self._request, route, recorder, deadline_s, mode) for route, recorder in items]
+        return [f.result() for f in futures]
 
-    def _request(self, scenario: str, variant: str, route_path_: str, recorder: Recorder, deadline_s: float,
-                 mode: Mode) -> Trace:
-        route = Route(None, route_path_, True, scenario, variant)
+    def _request(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode) -> Trace:
         rid = uuid.uuid4().hex
         control = self.control
         path = route_path(route.scenario, route.variant, route.path)
-        headers = [("x-harness-request", rid), ("x-harness-mode", f"{mode.name}:{mode.at}"),
+        headers = [("x-harness-request", rid), ("x-harness-mode", f"{mode.kind.value}:{mode.at}"),
                    ("x-harness-lockstep", "wire")]
-        cut = mode.at if mode.name == "disconnect" else None
+        cut = mode.at if mode.rules.client_cuts else None
         try:
             wire.get(self.server.port, path, recorder, deadline_s, headers=headers, cut_after=cut,
                      on_chunk=lambda n: control.send("ack", rid=rid, n=n),
-                     end_within=(mode.at, BROKEN_END_S) if mode.name == "error" else None)
+                     end_within=(mode.at, BROKEN_END_S) if mode.rules.producer_raises else None)
         finally:
             control.send("gone", rid=rid)  # whatever happened, nobody reads this stream any more
         control.call("wait", rid=rid, kinds=[AppReturned.__name__, AppException.__name__], timeout=APP_FINISH_S)
@@ -345,7 +334,7 @@ class ServerEngine:
         for event in control.events(rid):
             recorder.add(event)
         control.call("forget", rid=rid)
-        operation = self._openapi(route, deadline_s) if mode == NORMAL else None
+        operation = self._openapi(route, deadline_s) if route.openapi_path and mode.rules.side_requests else None
         return recorder.freeze(self.name, path, operation, notes=(f"{self.name} on 127.0.0.1:{self.server.port}",),
                                mode=mode.key, transport="http/1.1", by_time=True)
 
@@ -364,16 +353,7 @@ class ServerEngine:
             return None
 
     # shutdown -------------------------------------------------------------------------------
-    def _shutdown_trace(self, route: Route, deadline_s: float) -> Trace:
-        key = (route.scenario, route.variant)
-        if key not in self._shutdown_traces:
-            batch = [item for item in self._prepared if (item[0], item[1]) == key] or [(*key, route.path)]
-            others = [item for item in self._prepared if (item[0], item[1]) != key and
-                      (item[0], item[1]) not in self._shutdown_traces]
-            self._shutdown_traces.update(self._shutdown_batch(batch + others, deadline_s))
-        return self._shutdown_traces[key]
-
-    def _shutdown_batch(self, items: list[tuple], deadline_s: float) -> dict[tuple[str, str], Trace]:
+    def _shutdown_batch(self, items: list[BatchItem], deadline_s: float, mode: Mode) -> list[Trace]:
         """One fresh server, one stream per item held mid-way in lock-step, then SIGTERM.
 
         What the server process saw is read from the report it writes at lifespan shutdown (see
@@ -381,9 +361,9 @@ class ServerEngine:
         """
         events_dir = tempfile.mkdtemp(prefix="harness-shutdown-")
         server = ServerProcess(self.spec, {**self.config, "events_dir": events_dir}).start()
-        traces: dict[tuple[str, str], Trace] = {}
+        traces: list[Trace] = []
         try:
-            streams = [_HeldStream(server, *item, deadline_s) for item in items]
+            streams = [_HeldStream(server, route, recorder, deadline_s, mode) for route, recorder in items]
             for s in streams:
                 s.thread.start()
             for s in streams:
@@ -402,11 +382,11 @@ class ServerEngine:
             for s in streams:
                 s.finish(final.get(s.rid))
                 s.recorder.add(ServerExited(time.monotonic(), code, waited, tail))
-                traces[(s.scenario, s.variant)] = s.recorder.freeze(
+                traces.append(s.recorder.freeze(
                     self.name, s.path, notes=(f"{self.name} shutdown batch of {len(streams)} streams",
                                               "app-side events from the server's lifespan-shutdown report" if final
                                               else "no lifespan-shutdown report: app-side events seen live only"),
-                    mode=Mode("shutdown", CUT_AT).key, transport="http/1.1", by_time=True)
+                    mode=mode.key, transport="http/1.1", by_time=True))
         finally:
             server.stop()
             shutil.rmtree(events_dir, ignore_errors=True)
@@ -424,23 +404,23 @@ def _read_final_report(folder: str) -> dict[str, list]:
 class _HeldStream:
     """A stream read up to the cut and then held open (not read) until the server is signalled."""
 
-    def __init__(self, server: ServerProcess, scenario: str, variant: str, path: str, deadline_s: float) -> None:
-        self.server, self.scenario, self.variant, self.deadline_s = server, scenario, variant, deadline_s
-        self.path = route_path(scenario, variant, path)
-        self.rid, self.recorder = uuid.uuid4().hex, Recorder()
+    def __init__(self, server: ServerProcess, route: Route, recorder: Recorder, deadline_s: float, mode: Mode) -> None:
+        self.server, self.deadline_s, self.mode = server, deadline_s, mode
+        self.path = route_path(route.scenario, route.variant, route.path)
+        self.rid, self.recorder = uuid.uuid4().hex, recorder
         self.ready, self.sock, self.control = threading.Event(), None, None
         self.thread = threading.Thread(target=self._run, daemon=True)
         self._waiter: threading.Thread | None = None
         self._closed_events: list = []
 
     def _run(self) -> None:
-        headers = [("x-harness-request", self.rid), ("x-harness-mode", f"shutdown:{CUT_AT}"),
+        headers = [("x-harness-request", self.rid), ("x-harness-mode", f"{self.mode.kind.value}:{self.mode.at}"),
                    ("x-harness-lockstep", "wire")]
         control = ControlClient(self.server.control_port)
         try:  # acknowledge the chunks up to the cut, then hold: the producer waits in lock-step
             self.sock = wire.get(self.server.port, self.path, self.recorder, self.deadline_s, headers=headers,
-                                 cut_after=CUT_AT, on_cut=lambda: None,
-                                 on_chunk=lambda n: control.send("ack", rid=self.rid, n=n) if n < CUT_AT else None)
+                                 cut_after=self.mode.at, on_cut=lambda: None,
+                                 on_chunk=lambda n: control.send("ack", rid=self.rid, n=n) if n < self.mode.at else None)
         finally:
             control.close()
             self.ready.set()

@@ -21,7 +21,8 @@ from pathlib import Path
 from ..errors import UsageError
 from ..outcomes import Outcome, Result
 from .markdown import escape
-from .merge import Merged, ResultKey, expected_reason, merge
+from ..expectations import known_reason
+from .merge import Merged, ResultKey, merge
 
 __all__ = ["RANK", "Side", "Comparison", "load_side", "compare", "render_text", "render_markdown", "to_json"]
 
@@ -54,8 +55,8 @@ class Comparison:
         an outcome of B that an expectation declared (a known deviation) is shown, not counted."""
         out: list[tuple[Result | None, Result | None]] = [(a, b) for a, b in self.changed
                                                           if RANK[b.outcome] > RANK[a.outcome]
-                                                          and expected_reason(b) is None]
-        out += [(None, b) for b in self.only_b if b.outcome.is_problem and expected_reason(b) is None]
+                                                          and known_reason(b) is None]
+        out += [(None, b) for b in self.only_b if b.outcome.is_problem and known_reason(b) is None]
         return out + ([(a, None) for a in self.only_a] if self.missing_is_worse else [])
 
     @property
@@ -95,7 +96,7 @@ def _name(r: Result) -> str:
 
 def _kind(a: Result, b: Result) -> str:
     if RANK[b.outcome] > RANK[a.outcome]:
-        return "expected" if expected_reason(b) else "worse"
+        return "expected" if known_reason(b) else "worse"
     return "better" if RANK[b.outcome] < RANK[a.outcome] else "other"
 
 
@@ -120,8 +121,8 @@ def render_text(c: Comparison, limit: int = 50) -> str:
     order = {"worse": 0, "expected": 1, "other": 2, "better": 3}
     for a, b in sorted(c.changed, key=lambda ab: (order[_kind(*ab)], ab[1].engine, ab[1].scenario))[:limit]:
         out.append(f"  {_kind(a, b).upper():<6} {_name(b)}: {a.outcome.value} -> {b.outcome.value}")
-        if expected_reason(b):
-            out.append(f"         expected: {_first_line(expected_reason(b))}")
+        if known_reason(b):
+            out.append(f"         expected: {_first_line(known_reason(b))}")
         if b.detail:
             out.append(f"         B: {_first_line(b.detail)}")
     if len(c.changed) > limit:
@@ -130,7 +131,7 @@ def render_text(c: Comparison, limit: int = 50) -> str:
         if only:
             out.append(f"\n{len(only)} result(s) only in {label}:")
             for r in only[:limit]:
-                new_problem = label == "B" and r.outcome.is_problem and not expected_reason(r)
+                new_problem = label == "B" and r.outcome.is_problem and not known_reason(r)
                 lost = label == "A" and c.missing_is_worse
                 out.append(f"  {'WORSE ' if new_problem or lost else ''}{_name(r)}: {r.outcome.value}")
                 if new_problem and r.detail:
@@ -159,7 +160,7 @@ def render_markdown(c: Comparison, limit: int = 50) -> str:
         out += ["", f"### Changed outcomes ({len(c.changed)})", "",
                 "| | engine | scenario / variant | check | A | B | detail (B) |", "| --- | --- | --- | --- | --- | --- | --- |"]
         for a, b in c.changed[:limit]:
-            known = f"expected: {expected_reason(b)} ⏎ " if expected_reason(b) else ""
+            known = f"expected: {known_reason(b)} ⏎ " if known_reason(b) else ""
             out.append(f"| {_kind(a, b)} | {escape(b.engine)} | {escape(b.scenario)} / {escape(b.variant)} | "
                        f"{escape(b.check)} | {a.outcome.value} | {b.outcome.value} | {escape(known + b.detail)} |")
         if len(c.changed) > limit:
@@ -185,7 +186,7 @@ def to_json(c: Comparison) -> dict[str, object]:
         "b": {"path": str(c.b.path), "fastapi": c.b.fastapi, "counts": {o.value: cb[o] for o in Outcome}},
         "rank": {o.value: RANK[o] for o in Outcome},
         "changed": [{**_key_json(b), "a": a.outcome.value, "b": b.outcome.value, "kind": _kind(a, b),
-                     "detail_a": a.detail, "detail_b": b.detail, "expected_b": expected_reason(b)}
+                     "detail_a": a.detail, "detail_b": b.detail, "expected_b": known_reason(b)}
                     for a, b in c.changed],
         "only_a": [{**_key_json(r), "outcome": r.outcome.value} for r in c.only_a],
         "only_b": [{**_key_json(r), "outcome": r.outcome.value} for r in c.only_b],

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from ..outcomes import Outcome
 from . import atomic_write
-from .merge import Merged, expected_reason
+from ..expectations import known_reason
+from .merge import Merged
 
 __all__ = ["page_data", "embed_json", "render", "write"]
 
@@ -46,7 +47,7 @@ def page_data(merged: Merged, title: str) -> dict[str, object]:
     for vi, v in enumerate(versions):
         for r in merged.results[v].values():
             claims.setdefault(r.check, r.claim)
-            reason = expected_reason(r)
+            reason = known_reason(r)
             rows.append([vi, e_ix[r.engine], s_ix[r.scenario], sid(r.variant), c_ix[r.check],
                          o_ix[r.outcome], sid(r.detail), -1 if reason is None else sid(reason)])
     return {

@@ -7,9 +7,9 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from ..outcomes import RunInfo
+
 from ..errors import UsageError
-from ..outcomes import Outcome, Result
+from ..outcomes import Outcome, Result, RunInfo
 from . import atomic_write
 
 __all__ = ["FORMAT_VERSION", "dump", "write", "load"]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from ..outcomes import Outcome
 from . import atomic_write
-from .merge import Merged, expected_reason
+from ..expectations import known_reason
+from .merge import Merged
 
 __all__ = ["EMOJI", "escape", "render", "write"]
 
@@ -40,7 +41,7 @@ def escape(text: str, limit: int = 200) -> str:
 
 
 def _known(r) -> str:
-    reason = expected_reason(r)
+    reason = known_reason(r)
     return f" (expected: {escape(reason, limit=120)})" if reason else ""
 
 
@@ -100,7 +101,7 @@ def render(merged: Merged, title: str, max_details: int = 30) -> str:
             out.append(f"- … and {len(merged.conflicts) - max_details} more")
 
     problems = merged.problems()
-    known = sum(expected_reason(r) is not None for _, r in problems)
+    known = sum(known_reason(r) is not None for _, r in problems)
     out += ["", f"## Problems ({len(problems)}" + (f", {known} of them expected" if known else "") + ")", ""]
     if not problems:
         out.append("No fail or error in any version.")

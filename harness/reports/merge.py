@@ -27,7 +27,7 @@ from ..outcomes import Outcome, Result
 from . import json as json_report
 
 __all__ = ["RunFile", "Conflict", "Cell", "Change", "Merged", "find_results", "read_run", "merge",
-           "version_key", "ResultKey", "result_key", "expected_reason"]
+           "version_key", "ResultKey", "result_key"]
 
 RESULTS_NAME = "results.json"
 
@@ -39,17 +39,6 @@ _STR_FIELDS = ("scenario", "variant", "engine", "check", "claim", "detail", "app
 
 def result_key(r: Result) -> ResultKey:
     return (r.engine, r.scenario, r.variant, r.check)
-
-
-def expected_reason(r: Result) -> str | None:
-    """Why this outcome is known, when an expectation (expectations.toml, or the scenario's ``expect``)
-    declared exactly it: a known deviation is shown, not counted as new."""
-    if r.expected is None:
-        return None
-    also = (r.expectation or {}).get("intermittent") or []
-    if r.outcome.value == r.expected or r.outcome.value in also:
-        return str((r.expectation or {}).get("reason") or "recorded in an expectation")
-    return None
 
 
 def version_key(text: str) -> tuple:

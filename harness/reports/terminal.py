@@ -7,8 +7,8 @@ import re
 import sys
 from typing import TextIO
 
-from ..outcomes import RunInfo
-from ..outcomes import BARE, Outcome, Result
+from ..expectations import Status, classify
+from ..outcomes import BARE, Outcome, Result, RunInfo
 
 __all__ = ["Progress", "render_matrix", "render_problems", "render_latency", "render_attribution", "render_summary",
            "use_color"]
@@ -91,7 +91,7 @@ def render_problems(results: list[Result], limit: int = 20) -> str:
     out = [f"{len(problems)} problem(s):"]
     for r in problems[:limit]:
         detail = "\n".join("    " + printable(line) for line in r.detail.splitlines())
-        known = "" if r.is_unexpected_problem else f" (expected: {(r.expectation or {}).get('reason', '')})"
+        known = "" if classify(r) is Status.UNEXPECTED else f" (expected: {(r.expectation or {}).get('reason', '')})"
         via = f" via {r.app}" if r.app != BARE else ""
         out.append(f"  {r.outcome.value.upper()} {r.scenario} / {r.variant} / {r.check} [{r.engine}{via}] "
                    f"(cites {r.claim}){known}\n{detail}")
