@@ -78,7 +78,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="collect the conformance matrix from scenario files")
     add_options(group.addoption, prefix="stream-")
     group.addoption("--stream-output-dir", type=Path, default=None, metavar="DIR",
-                    help="write DIR/<fastapi-version>/results.json of the items run (one file, also under -n)")
+                    help="write DIR/runs/<fastapi-version>/<run>/results.json of the items run (one file, also under -n)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -152,13 +152,13 @@ def _results(state: "_State") -> list[Result]:
 
 def _write_results(state: "_State") -> None:
     from .outcomes import RunInfo
-    from .reports import json as json_report
+    from .reports import store
 
     results = _results(state)
     info = RunInfo(engines=list(dict.fromkeys(r.engine for r in results)),
                                selection=state.selection.to_json(), wall_time_s=time.monotonic() - state.started,
                                expectations=str(state.expectations_file) if state.expectations_file else None)
-    json_report.write(state.output_dir / info.versions["fastapi"] / "results.json", info, results)
+    state.written = store.write_run(state.output_dir, info, results, junit_xml=False)  # a folder per run
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
@@ -170,9 +170,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     verdict = expect.gate(_results(state), strict=state.gate_options.strict)
     terminalreporter.write_sep("-", "stream-harness gate")
     terminalreporter.write_line(render_gate(verdict, state.expectations_file, len(state.expectations)))
-    if state.output_dir is not None:
-        from .versions import versions
-        terminalreporter.write_line(f"wrote {state.output_dir / versions()['fastapi'] / 'results.json'}")
+    if getattr(state, "written", None):
+        terminalreporter.write_line(f"wrote {state.written[0]}")
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):

@@ -12,6 +12,8 @@ from harness.cli import main
 from harness.versions import versions
 from harness.reports import json as json_report
 
+from .helpers import latest_results
+
 pytestmark = pytest.mark.needs_feature
 
 
@@ -19,14 +21,14 @@ def test_run_writes_results_and_junit_and_exits_zero(tmp_path, capsys):
     rc = main(["run", "--scenario", "png", "--output-dir", str(tmp_path)])
     out = capsys.readouterr()
     assert rc == 0, out.out
-    folder = tmp_path / versions()["fastapi"]
-    info, results = json_report.load(folder / "results.json")
+    path = latest_results(tmp_path)
+    info, results = json_report.load(path)
     assert info["versions"]["fastapi"] == versions()["fastapi"] and info["engines"] == ["asgi"]
     assert {r.scenario for r in results} == {"png"}
     assert {r.variant for r in results} >= {"def-ann-bytes-for-subclass", "page:/image/stream"}
-    record = json.loads((folder / "results.json").read_text())["results"][0]
+    record = json.loads(path.read_text())["results"][0]
     assert set(record) >= {"scenario", "variant", "axes", "engine", "check", "claim", "outcome", "detail", "duration_s"}
-    suite = ET.parse(folder / "junit.xml").getroot()
+    suite = ET.parse(path.parent / "junit.xml").getroot()
     assert int(suite.find("testsuite").get("tests")) == len(results)
     assert "png [asgi]" in out.out and "in " in out.out and " s" in out.out  # matrix and wall time
     assert "[  53/53] asgi png" in out.err  # progress
@@ -36,7 +38,7 @@ def test_selection_narrows_the_matrix(tmp_path, capsys):
     rc = main(["run", "--scenario", "story", "--check", "chunk-order,openapi", "--variant", "function=def",
                "--variant", "chunk=bytes", "--no-page", "--output-dir", str(tmp_path)])
     assert rc == 0
-    _, results = json_report.load(tmp_path / versions()["fastapi"] / "results.json")
+    _, results = json_report.load(latest_results(tmp_path))
     assert {r.check for r in results} == {"chunk-order", "openapi"}
     assert all(r.axes["function"] == "def" and r.axes["chunk"] == "bytes" for r in results)
     assert len(results) == 2 * 3 * 2 * 2  # checks x annotation x loop x response
@@ -60,7 +62,7 @@ def test_a_broken_scenario_file_exits_1_and_the_others_still_run(tmp_path, capsy
     captured = capsys.readouterr()
     assert rc == 1
     assert "broken.py:2: scenario field 'chunks'" in captured.err
-    info, results = json_report.load(tmp_path / "out" / versions()["fastapi"] / "results.json")
+    info, results = json_report.load(latest_results(tmp_path / "out"))
     assert {r.scenario for r in results} == {"fine"} and info["load_errors"]
 
 

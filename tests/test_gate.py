@@ -15,6 +15,8 @@ import pytest
 
 from harness.cli import main
 from harness.versions import versions
+
+from .helpers import latest_results
 from harness.reports import json as json_report
 
 pytest_plugins = ["pytester"]
@@ -72,7 +74,7 @@ def test_an_expected_fail_passes_the_gate_and_results_carry_the_expectation(fold
     assert "gate passed (expectations.toml, 1 entries): 0 unexpected, 1 known" in out
     assert "fail       chunk-order [asgi] x1  (expectations.toml:1) its reads take longer" in out
     assert "problem(s):" not in out  # a known fail is not listed as a problem
-    info, results = json_report.load(folder / "out" / versions()["fastapi"] / "results.json")
+    info, results = json_report.load(latest_results(folder / "out"))
     assert info["expectations"] == "expectations.toml"
     (slow_def,) = [r for r in results if r.scenario == "slow" and r.variant.startswith("def-")]
     assert slow_def.outcome.value == "fail" and slow_def.expected == "fail"
@@ -133,7 +135,7 @@ def test_pytest_n_2_distributes_items_and_writes_one_merged_results_file(pyteste
     result.assert_outcomes(passed=12, skipped=4)
     workers = set(re.findall(r"\[(gw\d+)\]", result.stdout.str()))
     assert workers == {"gw0", "gw1"}, result.stdout.str()
-    data = json.loads((out / versions()["fastapi"] / "results.json").read_text())
+    data = json.loads(latest_results(out).read_text())
     keys = [(r["scenario"], r["variant"], r["engine"], r["check"]) for r in data["results"]]
     assert len(keys) == 16 and len(set(keys)) == 16
     assert {k[2] for k in keys} == {"asgi", "uvicorn"} and data["counts"]["pass"] == 12

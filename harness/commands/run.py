@@ -12,7 +12,7 @@ from ..app.attribute import attribute
 from ..app.mount import PREFIX
 from ..options import GateOptions, Selection, add_options
 from ..outcomes import BARE, Outcome, RunInfo
-from ..reports import gate as gate_report, json as json_report, junit, terminal
+from ..reports import gate as gate_report, store, terminal
 from ..retry import flaky, retry_unexpected
 from . import command
 
@@ -20,7 +20,8 @@ from . import command
 def configure(run: argparse.ArgumentParser) -> None:
     add_options(run.add_argument)
     run.add_argument("--output-dir", type=Path, default=Path("reports"), metavar="DIR",
-                     help="write DIR/<fastapi-version>/results.json and junit.xml (default: reports)")
+                     help="write results.json and junit.xml into a new folder DIR/runs/<fastapi-version>/<run>/, "
+                          "DIR/runs/<fastapi-version>/latest pointing to it (default: reports)")
     run.add_argument("--no-write", action="store_true", help="write no report files")
     run.add_argument("--problems-only", action="store_true",
                      help="print only matrix rows that hold a fail, error or non-strict outcome")
@@ -99,10 +100,7 @@ def run(args: argparse.Namespace) -> int:
     print("\n" + terminal.render_summary(info, results, color))
     print(gate_report.render_gate(verdict, expectations_file, len(entries), flaky(results)))
     if not args.no_write:
-        folder = args.output_dir / info.versions["fastapi"]
-        json_report.write(folder / "results.json", info, results)
-        junit.write(folder / "junit.xml", info, results)
-        print(f"wrote {folder / 'results.json'} and {folder / 'junit.xml'}")
+        print("wrote " + " and ".join(map(str, store.write_run(args.output_dir, info, results))))
     failed = not verdict.passed or bool(session.scenario_set.errors)
     return 1 if failed else 0
 
