@@ -27,7 +27,6 @@ from .errors import UsageError
 from .options import GateOptions, Selection, add_options
 from .outcomes import Outcome, Result
 from .runner import Case
-from .scenarios import builtin_dir
 
 _STATE = pytest.StashKey["_State"]()
 
@@ -37,8 +36,10 @@ class _State:
 
     def __init__(self, config: pytest.Config) -> None:
         self.selection = Selection.from_values(config.getoption, prefix="stream-")
-        dirs = self.selection.scenarios_dirs or [builtin_dir()]
-        self.dirs = {d.resolve() for d in dirs}
+        try:
+            self.dirs = {d.resolve() for d in self.selection.scenario_folders()}
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
         self._session = None
         self.app = None
         if self.selection.app:  # a broken --stream-app is a usage error before anything is collected

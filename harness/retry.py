@@ -40,7 +40,7 @@ def retry_unexpected(session, results: list[Result], attempts: int, entries: lis
             break
         for engine in dict.fromkeys(r.engine for r in todo):
             mine = [r for r in todo if r.engine == engine]
-            config = {"scenarios_dirs": [str(d) for d in session.selection.scenarios_dirs]} if engine != "asgi" else {}
+            config = session.selection.engine_scenarios() if engine != "asgi" else {}
             runner = Runner(get_engine(engine, **config), [checks[n] for n in dict.fromkeys(r.check for r in mine)],
                             deadline_s=session.selection.deadline_s, builder=builder)
             with runner:

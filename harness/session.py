@@ -62,7 +62,7 @@ class Session:
         if (engine, target) not in self._runners:
             config: dict[str, object] = {}
             if engine != "asgi":
-                config["scenarios_dirs"] = [str(d) for d in self.selection.scenarios_dirs]
+                config.update(self.selection.engine_scenarios())
             builder = build_route
             if target != BARE:
                 if engine == "asgi":
@@ -127,7 +127,7 @@ _LOAD = object()
 
 def open_session(selection: Selection, app: LoadedApp | None | object = _LOAD) -> Session:
     """``app``: the already loaded ``--app`` (the pytest plugin checks it at configure time)."""
-    scenario_set = load_scenarios(selection.scenarios_dirs or None)
+    scenario_set = load_scenarios(selection.scenario_folders())
     scenarios = scenario_set.select(selection.scenarios)
     checks = get_checks(selection.checks)
     known = {c.name for c in get_checks(None)}

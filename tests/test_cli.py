@@ -58,7 +58,7 @@ def test_bad_usage_exits_2_with_the_valid_names(args, words, capsys):
 def test_a_broken_scenario_file_exits_1_and_the_others_still_run(tmp_path, capsys):
     (tmp_path / "fine.py").write_text("from harness import scenario\nfine = scenario('fine', chunks=[b'a', b'b'])\n")
     (tmp_path / "broken.py").write_text("from harness import scenario\nbroken = scenario('broken', chunks=[1])\n")
-    rc = main(["run", "--scenarios-dir", str(tmp_path), "--output-dir", str(tmp_path / "out")])
+    rc = main(["run", "--scenarios-dir", str(tmp_path), "--no-builtin-scenarios", "--output-dir", str(tmp_path / "out")])
     captured = capsys.readouterr()
     assert rc == 1
     assert "broken.py:2: scenario field 'chunks'" in captured.err

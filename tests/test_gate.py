@@ -54,7 +54,7 @@ def folder(tmp_path, monkeypatch):
 
 
 def _run(folder: Path, capsys, *extra: str) -> tuple[int, str]:
-    rc = main(["run", "--scenarios-dir", str(folder / "scenarios"), "--check", "chunk-order", "--no-page",
+    rc = main(["run", "--scenarios-dir", str(folder / "scenarios"), "--no-builtin-scenarios", "--check", "chunk-order", "--no-page",
                "--variant", "def-ann-bytes-for-plain,async-ann-bytes-for-plain", "--output-dir",
                str(folder / "out"), *extra])
     return rc, capsys.readouterr().out
@@ -98,7 +98,8 @@ def test_a_stale_expectation_is_listed_and_fails_only_with_strict(folder, capsys
 
 
 def _plugin_args(folder: Path) -> list[str]:
-    return ["--stream-harness", f"--stream-scenarios-dir={folder}", str(folder), "--stream-no-page",
+    return ["--stream-harness", f"--stream-scenarios-dir={folder}", "--stream-no-builtin-scenarios", str(folder),
+            "--stream-no-page",
             "--stream-check=chunk-order", "--stream-variant=def-ann-bytes-for-plain,async-ann-bytes-for-plain",
             "-p", "no:cacheprovider"]
 
@@ -127,7 +128,8 @@ def test_pytest_n_2_distributes_items_and_writes_one_merged_results_file(pyteste
     (folder / "three.py").write_text(TWO.replace("two", "three"))
     out = pytester.path / "out"
     result = pytester.runpytest_subprocess(
-        "-n", "2", "-v", "--stream-harness", f"--stream-scenarios-dir={folder}", str(folder), "--stream-no-page",
+        "-n", "2", "-v", "--stream-harness", f"--stream-scenarios-dir={folder}", "--stream-no-builtin-scenarios",
+        str(folder), "--stream-no-page",
         "--stream-check=chunk-order,framing", "--stream-engine=asgi,uvicorn",
         "--stream-variant=def-ann-bytes-for-plain,async-ann-bytes-for-plain", f"--stream-output-dir={out}",
         "-p", "no:cacheprovider", timeout=300)

@@ -16,7 +16,8 @@ def _scenario_dir(pytester):
 
 def test_items_per_variant_and_check_with_readable_ids(pytester):
     folder = _scenario_dir(pytester)
-    result = pytester.runpytest("--stream-harness", f"--stream-scenarios-dir={folder}", str(folder),
+    result = pytester.runpytest("--stream-harness", f"--stream-scenarios-dir={folder}",
+                                "--stream-no-builtin-scenarios", str(folder),
                                 "--collect-only", "-q")
     lines = [line for line in result.outlines if "::" in line]
     assert "mine/two.py::def-ann-bytes-for-plain::chunk-order" in lines
@@ -25,7 +26,8 @@ def test_items_per_variant_and_check_with_readable_ids(pytester):
 
 def test_k_selects_and_outcomes_map_to_pass_and_skip(pytester):
     folder = _scenario_dir(pytester)
-    result = pytester.runpytest("--stream-harness", f"--stream-scenarios-dir={folder}", str(folder),
+    result = pytester.runpytest("--stream-harness", f"--stream-scenarios-dir={folder}",
+                                "--stream-no-builtin-scenarios", str(folder),
                                 "-k", "def-ann and chunk-order")
     result.assert_outcomes(passed=4, skipped=4)  # bytes: 4 pass; str: n/a (binary scenario)
 
@@ -39,7 +41,8 @@ def test_inert_without_the_switch(pytester):
 def test_a_broken_scenario_file_is_a_failing_item(pytester):
     folder = _scenario_dir(pytester)
     (folder / "bad.py").write_text("x = 1 / 0\n")
-    result = pytester.runpytest("--stream-harness", f"--stream-scenarios-dir={folder}", str(folder),
+    result = pytester.runpytest("--stream-harness", f"--stream-scenarios-dir={folder}",
+                                "--stream-no-builtin-scenarios", str(folder),
                                 "--stream-check=openapi", "--stream-variant=def-ann-bytes-for-plain")
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*bad.py:1: the file failed to import: ZeroDivisionError*"])

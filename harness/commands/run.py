@@ -25,6 +25,8 @@ def configure(run: argparse.ArgumentParser) -> None:
     run.add_argument("--no-write", action="store_true", help="write no report files")
     run.add_argument("--problems-only", action="store_true",
                      help="print only matrix rows that hold a fail, error or non-strict outcome")
+    run.add_argument("--show-all", action="store_true",
+                     help="show every matrix row and column, also those whose results are all n/a")
     run.add_argument("--max-details", type=int, default=20, metavar="N",
                      help="print the details of at most N problems (default: 20)")
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -86,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         shown = [r for r in results if (r.engine, r.scenario, r.variant) in bad]
     if session.app:  # the team reads its app's matrix; bare is its baseline (in results.json)
         shown = [r for r in shown if r.app != BARE]
-    print(terminal.render_matrix(shown, color) if shown else "no problems to show")
+    print(terminal.render_matrix(shown, color, show_all=args.show_all) if shown else "no problems to show")
     unexpected = verdict.by_status[expect.Status.UNEXPECTED]
     problems = terminal.render_problems([r for r in unexpected if r.app != BARE] if session.app else unexpected,
                                         args.max_details)
@@ -98,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
     if session.app:
         print("\n" + terminal.render_attribution(info, results))
     print("\n" + terminal.render_summary(info, results, color))
-    print(gate_report.render_gate(verdict, expectations_file, len(entries), flaky(results)))
+    print(gate_report.render_gate(verdict, expectations_file, len(entries), flaky(results),
+                                  load_errors=session.scenario_set.errors))
     if not args.no_write:
         print("wrote " + " and ".join(map(str, store.write_run(args.output_dir, info, results))))
     failed = not verdict.passed or bool(session.scenario_set.errors)

@@ -218,8 +218,9 @@ class ServerEngine:
     name: str
 
     def __init__(self, *, builder_ref: str = "harness.routes:build_route", scenarios_dirs: list[str] | None = None,
-                 lockstep_wait_s: float = 2.0, app: dict | None = None) -> None:
+                 lockstep_wait_s: float = 2.0, app: dict | None = None, builtin_scenarios: bool = True) -> None:
         self.config = {"builder": builder_ref, "scenarios_dirs": [str(d) for d in scenarios_dirs or []],
+                       "builtin_scenarios": builtin_scenarios,
                        "sys_path": [p for p in sys.path if p], "lockstep_wait_s": lockstep_wait_s}
         if app:  # a team's app ({"text": "MODULE:ATTR", "app_dir": DIR}): serve.py mounts the variants in it
             self.config["app"] = dict(app)
