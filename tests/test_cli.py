@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -82,3 +83,28 @@ def test_console_script_runs(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "story [asgi]" in proc.stdout
+
+
+def test_list_prints_whole_plain_sentences_aligned_and_explains_claim_ids(capsys, monkeypatch):
+    from harness.checks import registry
+    from harness.claims import load_claims
+    from harness.commands.list import first_paragraph
+
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "`" not in out  # plain text: no RST or Markdown code marks
+    assert all(len(line) <= 100 for line in out.splitlines())
+    flat = " ".join(out.split())
+    for c in registry().values():  # each description whole, never cut mid-sentence
+        text = first_paragraph(c.doc)
+        assert text.endswith((".", ":", "!", "?", ")")) and " ".join(text.split()) in flat, c.name
+    lines = out.splitlines()
+    (row,) = [line for line in lines if line.startswith("  chunk-order ")]
+    assert "C1" in row and "#a-streamingresponse-with-yield" in row
+    for claim in load_claims():  # every id a check line shows is explained under "claims"
+        assert any(line.split()[:2] == [claim.id, claim.anchor.split()[0]] for line in lines), claim.id
+    scenarios = lines[1:lines.index("")]
+    columns = {re.match(r"  \S+ +", line).end() for line in scenarios if not line.startswith("   ")}
+    columns |= {len(line) - len(line.lstrip(" ")) for line in scenarios if line.startswith("   ")}
+    assert len(columns) == 1  # every scenario's text starts in one column
