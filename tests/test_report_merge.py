@@ -151,7 +151,7 @@ def test_report_command_writes_three_files_and_says_where(releases, tmp_path, ca
     assert props["fastapi"] == "0.140.0"
 
     md = (out / "report.md").read_text("utf-8")
-    assert md.startswith("# Nightly &lt;matrix&gt;\n")
+    assert md.startswith("# Nightly &lt;matrix&gt;\n\n**Gate FAILED**: 1 unexpected fail/error result(s) in FastAPI 0.140.0;")
     assert "- **chunk\\-order** \\[asgi\\]: changed in 0.140.0" not in md  # '-' is escaped only at the start
     assert "- **chunk-order** \\[asgi\\]: changed in 0.140.0:" in md
     assert "| chunk-order | asgi | " in md

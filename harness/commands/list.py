@@ -70,8 +70,8 @@ def list_(args: argparse.Namespace) -> int:
                               builtin_scenarios=not args.no_builtin_scenarios)
         folders = selection.scenario_folders()
         loaded = load_scenarios(folders)
-        from ..reports.terminal import _shown_path
-        out.append(f"scenarios (from {', '.join(_shown_path(str(f)) for f in folders)}):")
+        from ..reports.terminal import shown_path
+        out.append(f"scenarios (from {', '.join(shown_path(str(f)) for f in folders)}):")
         indent = max([len(n) for n in loaded.scenarios] + [16]) + 5
         for sc in loaded.scenarios.values():
             n, kind = len(sc.chunks), "str" if sc.is_text else "bytes"

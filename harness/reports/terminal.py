@@ -250,14 +250,14 @@ def render_summary(info: RunInfo, results: list[Result], color: bool = False) ->
         from ..scenarios import builtin_dir
         builtin = str(builtin_dir())
         folders = "\nscenarios from: " + ", ".join(
-            f"{_shown_path(f)} (built-in)" if f == builtin else _shown_path(f) for f in info.scenario_folders)
+            f"{shown_path(f)} (built-in)" if f == builtin else shown_path(f) for f in info.scenario_folders)
     return (f"FastAPI {v['fastapi']} · Starlette {v['starlette']} · Python {v['python']} · "
             f"engine {', '.join(info.engines) or 'none'}{folders}\n"
             f"{cases} cases, {len(results)} results: {parts or 'nothing ran'} in {info.wall_time_s:.2f} s"
             + (f" ({per_engine})" if len(info.engine_times) > 1 else "") + skipped)
 
 
-def _shown_path(path: str) -> str:
+def shown_path(path: str) -> str:
     """A folder as a reader would type it: relative to the working directory when inside it."""
     try:
         return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
