@@ -94,7 +94,7 @@ def normalize(text: str) -> str:
     lines = []
     for line in text.strip().splitlines():
         if _MEASURED.match(line):
-            line = re.sub(r"\d+(\.\d+)?", "<n>", line)
+            line = " ".join(re.sub(r"\d+(\.\d+)?", "<n>", line).split())  # figures and their padding
         line = re.sub(r"\d+(\.\d+)? (s|ms)\b", "<time>", line)
         lines.append(re.sub(r"Python \S+", "Python <version>", line).rstrip())
     return "\n".join(lines)

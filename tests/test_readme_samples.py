@@ -28,7 +28,12 @@ def test_the_readme_has_samples():
     assert any(s.args == "run --no-write" for s in SAMPLES)  # the whole default matrix
 
 
-@pytest.mark.parametrize("sample", SAMPLES, ids=[s.args for s in SAMPLES])
+# A buffering app costs one 2 s lock-step wait per def variant (about 30 s): in `pytest -m slow`.
+_SLOW = ("examples.apps.buffering",)
+
+
+@pytest.mark.parametrize("sample", [pytest.param(s, id=s.args, marks=[pytest.mark.slow] if any(k in s.args for k in _SLOW)
+                                                 else []) for s in SAMPLES])
 def test_a_readme_sample_is_what_the_command_prints_today(sample):
     made_with = readme_samples.fastapi_of(sample.body)
     if made_with and made_with != versions()["fastapi"]:
