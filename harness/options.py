@@ -43,7 +43,10 @@ _OPTIONS: dict[str, dict[str, Any]] = {
                    help="how requests are performed: asgi (in-process, the default), uvicorn, uvicorn-httptools, "
                         "hypercorn, granian, daphne, or all (repeat or comma-separate)"),
     "scenarios-dir": dict(action="append", metavar="DIR", type=Path,
-                          help="load scenarios from this folder instead of the built-in ones (repeatable)"),
+                          help="add the scenarios of this folder to the built-in ones (repeatable); a name "
+                               "declared twice is an error naming both files"),
+    "no-builtin-scenarios": dict(action="store_true", default=False,
+                                 help="load only the scenarios of --scenarios-dir, not the built-in ones"),
     "no-page": dict(action="store_true", default=False,
                     help="leave out the page's 13 reference routes"),
     "deadline": dict(type=_positive, default=None, metavar="SECONDS",
@@ -79,7 +82,8 @@ class Selection:
     checks: list[str] = field(default_factory=list)
     variants: list[str] = field(default_factory=list)
     engines: list[str] = field(default_factory=lambda: ["asgi"])
-    scenarios_dirs: list[Path] = field(default_factory=list)
+    scenarios_dirs: list[Path] = field(default_factory=list)  # a team's folders, added to the built-ins
+    builtin_scenarios: bool = True
     include_page: bool = True
     deadline_s: float | None = None
     app: str | None = None  # --app MODULE:ATTR / MODULE:FACTORY()
@@ -91,12 +95,22 @@ class Selection:
             return get(f"{prefix}{name}".replace("-", "_"))
         return cls(scenarios=_csv(value("scenario")), checks=_csv(value("check")),
                    variants=_csv(value("variant")), engines=_csv(value("engine")) or ["asgi"],
-                   scenarios_dirs=list(value("scenarios-dir") or []), include_page=not value("no-page"),
+                   scenarios_dirs=list(value("scenarios-dir") or []),
+                   builtin_scenarios=not value("no-builtin-scenarios"), include_page=not value("no-page"),
                    deadline_s=value("deadline"), app=value("app"), app_dir=value("app-dir"))
+
+    def scenario_folders(self) -> list[Path]:
+        """Every folder the run loads scenarios from, the built-ins first."""
+        from .scenarios import scenario_folders
+        if not self.builtin_scenarios and not self.scenarios_dirs:
+            from .errors import UsageError
+            raise UsageError("--no-builtin-scenarios leaves no scenario: add a folder with --scenarios-dir DIR")
+        return scenario_folders(self.scenarios_dirs, self.builtin_scenarios)
 
     def to_json(self) -> dict[str, object]:
         return {"scenarios": self.scenarios, "checks": self.checks, "variants": self.variants,
                 "engines": self.engines, "scenarios_dirs": [str(p) for p in self.scenarios_dirs],
+                "builtin_scenarios": self.builtin_scenarios,
                 "include_page": self.include_page, "deadline_s": self.deadline_s,
                 "app": self.app, "app_dir": self.app_dir}
 

@@ -111,3 +111,10 @@ class RunInfo:
     load_errors: list[dict[str, str]] = field(default_factory=list)
     app: dict[str, object] = field(default_factory=dict)  # --app: what it is and its middleware, outermost first
     expectations: str | None = None  # the expectations file the results were judged against
+    scenario_folders: list[str] = field(default_factory=list)  # where the scenarios came from, built-ins first
+
+    def __post_init__(self) -> None:
+        if not self.scenario_folders and "scenarios_dirs" in self.selection:  # read from the selection
+            from .scenarios import builtin_dir
+            builtin = [str(builtin_dir())] if self.selection.get("builtin_scenarios", True) else []
+            self.scenario_folders = builtin + [str(d) for d in self.selection["scenarios_dirs"]]

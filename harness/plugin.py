@@ -31,7 +31,6 @@ from .errors import UsageError
 from .options import GateOptions, Selection, add_options
 from .outcomes import Outcome, Result
 from .runner import Case
-from .scenarios import builtin_dir
 
 _STATE = pytest.StashKey["_State"]()
 
@@ -43,8 +42,10 @@ class _State:
         self.selection = Selection.from_values(config.getoption, prefix="stream-")
         self.gate_options = GateOptions.from_values(config.getoption, prefix="stream-")
         self.root = config.rootpath
-        dirs = self.selection.scenarios_dirs or [builtin_dir()]
-        self.dirs = {d.resolve() for d in dirs}
+        try:
+            self.dirs = {d.resolve() for d in self.selection.scenario_folders()}
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
         self._session = None
         self.app = None
         if self.selection.app:  # a broken --stream-app is a usage error before anything is collected
@@ -62,6 +63,7 @@ class _State:
         except UsageError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.output_dir: Path | None = config.getoption("stream_output_dir")
+        self.written: list[Path] = []  # the files --stream-output-dir got (one run folder)
         self.results: list[dict] = []  # result records of this process (and, on the controller, every worker's)
         self.times: dict[str, float] = {}  # seconds per engine label, summed over items
         self.started = time.monotonic()
@@ -83,7 +85,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="collect the conformance matrix from scenario files")
     add_options(group.addoption, prefix="stream-")
     group.addoption("--stream-output-dir", type=Path, default=None, metavar="DIR",
-                    help="write DIR/<fastapi-version>/results.json of the items run (one file, also under -n)")
+                    help="write DIR/runs/<fastapi-version>/<run>/results.json of the items run (one file, also under -n)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -149,10 +151,11 @@ def _results(state: "_State") -> list[Result]:
 
 
 def _write_results(state: "_State") -> None:
-    """The same files ``stream-harness run`` writes for this selection: the session writes both."""
+    """The same files ``stream-harness run`` writes for this selection (a run folder of their own):
+    the session writes both."""
     session = state.session
     info = session.header(time.monotonic() - state.started, {k: round(v, 3) for k, v in state.times.items()})
-    session.write(state.output_dir / info.versions["fastapi"], info, _results(state))
+    state.written = session.write(state.output_dir, info, _results(state), junit_xml=False)
 
 
 def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
@@ -167,8 +170,8 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
     terminalreporter.write_sep("-", "stream-harness gate")
     terminalreporter.write_line(render_gate(session.verdict(results), session.expectations_file,
                                             len(session.file_entries), flaky(results)))
-    if state.output_dir is not None:
-        terminalreporter.write_line(f"wrote {state.output_dir / session.fastapi_version / 'results.json'}")
+    if state.written:
+        terminalreporter.write_line(f"wrote {state.written[0]}")
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -29,7 +29,7 @@ from .trace import Recorder
 from .variants import Variant, VariantFilter
 
 __all__ = ["Scenario", "scenario", "expect", "Expectation", "LoadError", "ScenarioSet", "load_scenarios",
-           "builtin_dir"]
+           "builtin_dir", "scenario_folders"]
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PAGE_SAMPLES = ("story", "png")
@@ -290,6 +290,16 @@ def builtin_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "scenarios"
 
 
+def scenario_folders(extra: Sequence[Path] = (), builtin: bool = True) -> list[Path]:
+    """The folders a run loads: the built-in scenarios, then a team's own (``--scenarios-dir`` adds a
+    folder; ``--no-builtin-scenarios`` leaves the built-ins out), each once."""
+    folders = ([builtin_dir()] if builtin else []) + [Path(d) for d in extra]
+    unique: dict[Path, Path] = {}
+    for d in folders:
+        unique.setdefault(d.resolve(), d)
+    return list(unique.values())
+
+
 def scenario_files(dirs: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for d in dirs:
@@ -310,7 +320,8 @@ def _import_file(path: Path) -> dict[str, object]:
 
 
 def load_scenarios(dirs: Sequence[Path] | None = None) -> ScenarioSet:
-    """Import every scenario file; collect what loads and what does not."""
+    """Import every scenario file of ``dirs`` (default: the built-in folder), in order; collect what
+    loads and what does not. A name declared twice is an error naming both files."""
     found: dict[str, Scenario] = {}
     errors: list[LoadError] = []
     for path in scenario_files(list(dirs) if dirs else [builtin_dir()]):
@@ -330,9 +341,12 @@ def load_scenarios(dirs: Sequence[Path] | None = None) -> ScenarioSet:
             errors.append(LoadError(str(path), f"{path}: defines no scenario (call harness.scenario(...) "
                                                "at module level)"))
         for sc in declared:
-            if sc.name in found:
-                errors.append(LoadError(str(path), f"{path}: scenario name {sc.name!r} is already defined in "
-                                                   f"{found[sc.name].file}; names must be unique"))
+            first = found.get(sc.name)
+            if first is not None:  # the first one loaded (a built-in) stays: never replaced silently
+                errors.append(LoadError(str(path), f"{path}:{sc.line}: scenario name {sc.name!r} is defined twice: "
+                                                   f"in {first.file}:{first.line} and in {path}:{sc.line}; "
+                                                   f"names must be unique (the one in {path.name} is not loaded: "
+                                                   "rename it)"))
                 continue
             found[sc.name] = sc
     return ScenarioSet(found, errors)

@@ -115,7 +115,9 @@ class Session:
     def fresh_runner(self, engine: str, target: str, checks: list[Check] | None = None) -> Runner:
         """A new runner with a new engine: nothing from another attempt's requests (retries)."""
         through = self.app if target != BARE else None
-        performer = get_engine(engine, EngineSetup(tuple(str(d) for d in self.selection.scenarios_dirs), through))
+        setup = EngineSetup(tuple(str(d) for d in self.selection.scenarios_dirs), through,
+                            builtin_scenarios=self.selection.builtin_scenarios)
+        performer = get_engine(engine, setup)
         builder = self.builder
         if through is not None and performer.in_process:  # mounted into the team's app, here
             self._host = self._host or AppHost(self.app)
@@ -283,14 +285,12 @@ class Session:
         """The run's exit status: the gate, and no scenario file that failed to load."""
         return self.verdict(results).passed and not self.scenario_set.errors
 
-    def write(self, folder: Path, info: RunInfo, results: list[Result]) -> list[Path]:
-        """``folder/results.json`` and ``folder/junit.xml``, atomically, in the canonical order."""
-        from .reports import json as json_report, junit
+    def write(self, output_dir: Path, info: RunInfo, results: list[Result], junit_xml: bool = True) -> list[Path]:
+        """The run's files in a folder of their own under ``output_dir`` (``reports/store.py``: never
+        over another run's), results in the canonical order; returns what was written."""
+        from .reports import store
 
-        results = self.order(results)
-        json_report.write(folder / "results.json", info, results)
-        junit.write(folder / "junit.xml", info, results)
-        return [folder / "results.json", folder / "junit.xml"]
+        return store.write_run(output_dir, info, self.order(results), junit_xml=junit_xml)
 
 
 _LOAD = object()
@@ -304,7 +304,7 @@ def open_session(selection: Selection, gate_options: GateOptions | None = None, 
     gate_options = gate_options or GateOptions()
     expectations_file = expect.find_file(gate_options.expectations, root, disabled=gate_options.no_expectations)
     file_entries = expect.load(expectations_file) if expectations_file else []  # a bad file stops before any work
-    scenario_set = load_scenarios(selection.scenarios_dirs or None)
+    scenario_set = load_scenarios(selection.scenario_folders())
     scenarios = scenario_set.select(selection.scenarios)
     checks = get_checks(selection.checks)
     known = {c.name for c in get_checks(None)}

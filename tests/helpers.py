@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from harness.checks import get_checks
 from harness.engines import get_engine
 from harness.outcomes import Result
@@ -11,6 +13,16 @@ from harness.scenarios import load_scenarios
 from harness.variants import PAGE_ROUTES, Variant, all_variants
 
 SCENARIOS = load_scenarios().scenarios
+
+
+def latest_results(output_dir: Path) -> Path:
+    """The results.json of the newest run written under ``output_dir`` (``runs/<version>/latest``)."""
+    from harness.reports.store import RUNS, latest_run
+    from harness.versions import versions
+
+    run = latest_run(Path(output_dir) / RUNS / versions()["fastapi"])
+    assert run is not None, f"no run under {output_dir}"
+    return run / "results.json"
 
 
 def variant(vid: str) -> Variant:

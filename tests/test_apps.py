@@ -23,6 +23,8 @@ from harness.session import open_session
 from harness.app.attribute import attribute
 from harness.versions import versions
 
+from .helpers import latest_results
+
 pytest_plugins = ["pytester"]
 pytestmark = pytest.mark.needs_feature
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,7 +107,7 @@ def test_cli_through_an_app_writes_the_app_into_results_and_prints_the_attributi
     assert "via examples.apps.buffering:app" in out
     assert "middleware outermost first: BodyLoggingMiddleware (BaseHTTPMiddleware) > CORSMiddleware" in out
     assert "incremental-delivery [asgi]: holds on bare FastAPI" in out and "through your app: your stack" in out
-    info, results = json_report.load(tmp_path / versions()["fastapi"] / "results.json")
+    info, results = json_report.load(latest_results(tmp_path))
     assert info["app"]["text"] == BUFFERING and info["app"]["middleware"][0].startswith("BodyLoggingMiddleware")
     assert {r.app for r in results} == {BUFFERING, BARE}
 
@@ -113,7 +115,7 @@ def test_cli_through_an_app_writes_the_app_into_results_and_prints_the_attributi
 def test_old_results_files_without_the_app_field_still_load(tmp_path):
     rc = main(["run", "--scenario", "story", "--check", "openapi", "--no-page", "--output-dir", str(tmp_path)])
     assert rc == 0
-    path = tmp_path / versions()["fastapi"] / "results.json"
+    path = latest_results(tmp_path)
     data = json.loads(path.read_text())
     for record in data["results"]:
         del record["app"]

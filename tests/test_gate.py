@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.versions import versions
+
+from .helpers import latest_results
 from harness.reports import json as json_report
 
 pytest_plugins = ["pytester"]
@@ -52,7 +53,7 @@ def folder(tmp_path, monkeypatch):
 
 
 def _run(folder: Path, capsys, *extra: str) -> tuple[int, str]:
-    rc = main(["run", "--scenarios-dir", str(folder / "scenarios"), "--check", "chunk-order", "--no-page",
+    rc = main(["run", "--scenarios-dir", str(folder / "scenarios"), "--no-builtin-scenarios", "--check", "chunk-order", "--no-page",
                "--variant", "def-ann-bytes-for-plain,async-ann-bytes-for-plain", "--output-dir",
                str(folder / "out"), *extra])
     return rc, capsys.readouterr().out
@@ -72,7 +73,7 @@ def test_an_expected_fail_passes_the_gate_and_results_carry_the_expectation(fold
     assert "gate passed (expectations.toml, 1 entries): 0 unexpected, 1 known" in out
     assert "fail       chunk-order [asgi] x1  (expectations.toml:1) its reads take longer" in out
     assert "problem(s):" not in out  # a known fail is not listed as a problem
-    info, results = json_report.load(folder / "out" / versions()["fastapi"] / "results.json")
+    info, results = json_report.load(latest_results(folder / "out"))
     assert info["expectations"] == "expectations.toml"
     (slow_def,) = [r for r in results if r.scenario == "slow" and r.variant.startswith("def-")]
     assert slow_def.outcome.value == "fail" and slow_def.expected == "fail"
@@ -96,7 +97,8 @@ def test_a_stale_expectation_is_listed_and_fails_only_with_strict(folder, capsys
 
 
 def _plugin_args(folder: Path) -> list[str]:
-    return ["--stream-harness", f"--stream-scenarios-dir={folder}", str(folder), "--stream-no-page",
+    return ["--stream-harness", f"--stream-scenarios-dir={folder}", "--stream-no-builtin-scenarios", str(folder),
+            "--stream-no-page",
             "--stream-check=chunk-order", "--stream-variant=def-ann-bytes-for-plain,async-ann-bytes-for-plain",
             "-p", "no:cacheprovider"]
 
@@ -125,7 +127,8 @@ def test_pytest_n_2_distributes_items_and_writes_one_merged_results_file(pyteste
     (folder / "three.py").write_text(TWO.replace("two", "three"))
     out = pytester.path / "out"
     result = pytester.runpytest_subprocess(
-        "-n", "2", "-v", "--stream-harness", f"--stream-scenarios-dir={folder}", str(folder), "--stream-no-page",
+        "-n", "2", "-v", "--stream-harness", f"--stream-scenarios-dir={folder}", "--stream-no-builtin-scenarios",
+        str(folder), "--stream-no-page",
         "--stream-check=chunk-order,framing", "--stream-engine=asgi,uvicorn",
         "--stream-variant=def-ann-bytes-for-plain,async-ann-bytes-for-plain", f"--stream-output-dir={out}",
         "-p", "no:cacheprovider", timeout=300)
@@ -134,7 +137,7 @@ def test_pytest_n_2_distributes_items_and_writes_one_merged_results_file(pyteste
     assert outcomes["passed"] == 12 and outcomes["inapplicable"] == 4 and "skipped" not in outcomes
     workers = set(re.findall(r"\[(gw\d+)\]", result.stdout.str()))
     assert workers == {"gw0", "gw1"}, result.stdout.str()
-    data = json.loads((out / versions()["fastapi"] / "results.json").read_text())
+    data = json.loads(latest_results(out).read_text())
     keys = [(r["scenario"], r["variant"], r["engine"], r["check"]) for r in data["results"]]
     assert len(keys) == 16 and len(set(keys)) == 16
     assert {k[2] for k in keys} == {"asgi", "uvicorn"} and data["counts"]["pass"] == 12

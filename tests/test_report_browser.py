@@ -74,9 +74,15 @@ def cell(pg, engine: str, check: str, version: str):
     return pg.locator(f'#matrix tr[data-engine="{engine}"][data-check="{check}"] td[data-version="{version}"]')
 
 
+def informative(base: dict) -> list[str]:
+    """The checks with some result other than n/a: the rows shown by default."""
+    some = {r["check"] for r in base["results"] if r["outcome"] != "n/a"}
+    return [c for c in dict.fromkeys(r["check"] for r in base["results"]) if c in some]
+
+
 def test_the_matrix_is_drawn_with_an_outcome_per_cell(page, report):
     _, base = report
-    checks = list(dict.fromkeys(r["check"] for r in base["results"]))
+    checks = informative(base)
     assert visible_rows(page) == [("asgi", c) for c in checks] + [("uvicorn", c) for c in checks]
     headers = page.eval_on_selector_all("#matrix thead th", "ths => ths.map(t => t.textContent)")
     assert headers == ["check", "engine", "0.134.0", "0.140.0"]
@@ -105,7 +111,10 @@ def test_filters_hide_the_other_engines_and_outcomes(page, report):
     page.select_option("#f-engine", "asgi")
     assert set(visible_rows(page)) == {k for k in expected if k[0] == "asgi"}
     page.click("#f-reset")
+    assert len(visible_rows(page)) == 2 * len(informative(base))
+    page.check("#f-na")  # the rows that are all n/a, on request
     assert len(visible_rows(page)) == 2 * len({r["check"] for r in base["results"]})
+    assert "row(s) that are all n/a not shown" not in page.inner_text("#status")
 
 
 def test_drill_down_shows_details_as_text(page, report):
@@ -136,3 +145,66 @@ def test_drill_down_shows_an_expectations_reason(page, report):
     (reason,) = page.locator("#drill div.expected").all_inner_texts()
     assert reason == "expected: known <b>why</b>"
     assert page.locator("#drill b").count() == 0
+
+
+def test_the_page_opens_on_the_verdict(page, report):
+    _, base = report
+    first = page.evaluate("document.querySelector('h1').nextElementSibling.nextElementSibling.id")
+    assert first == "verdict"  # right under the title (after the noscript note)
+    head = page.inner_text("#verdict-head")
+    assert head == "Gate FAILED: 1 unexpected fail/error result(s) in FastAPI 0.140.0"
+    (item,) = page.locator("#unexpected li").all_inner_texts()
+    assert item.startswith("fail FastAPI 0.140.0 [asgi] story / ") and "/ chunk-order: Chunks differ </script>" in item
+    assert page.locator("#verdict #changes li", has_text="changed in 0.140.0").count() == 1
+    box = page.locator("#verdict").bounding_box()
+    assert box["y"] + box["height"] < page.viewport_size["height"]  # above the fold
+    assert "failed" in page.get_attribute("#verdict", "class")
+
+
+@pytest.fixture(scope="module")
+def releases_report(tmp_path_factory) -> Path:
+    """Five releases: three identical neighbours, one regression, one identical to the regression."""
+    tmp = tmp_path_factory.mktemp("collapse")
+    base = load(real_run(tmp / "run"))
+    for v in ("0.134.0", "0.135.0", "0.136.0"):
+        save(base, tmp / "in" / v / "results.json", fastapi=v)
+    for v in ("0.140.0", "0.141.0"):
+        save(base, tmp / "in" / v / "results.json", fastapi=v, edit=regress("chunk-order"))
+    assert main(["report", str(tmp / "in"), "--output-dir", str(tmp / "out"), "--format", "html", "--quiet"]) == 0
+    return tmp / "out" / "report.html"
+
+
+def _headers(pg) -> list[str]:
+    return pg.eval_on_selector_all("#matrix thead th", "ths => ths.map(t => t.dataset.group || t.dataset.version "
+                                                       "|| t.textContent)")
+
+
+def test_identical_neighbouring_releases_share_a_column_that_expands_on_click(browser, releases_report):
+    pg = browser.new_page()
+    pg.goto(releases_report.as_uri())
+    pg.wait_for_selector("#matrix td.cell")
+    assert _headers(pg) == ["check", "engine", "0.134.0 - 0.136.0", "0.140.0 - 0.141.0"]
+    assert pg.locator("#matrix thead th small").first.inner_text() == "identical (3)"
+    pg.click("#matrix thead th button.group >> nth=0")
+    assert _headers(pg) == ["check", "engine", "0.134.0", "0.135.0", "0.136.0", "0.140.0 - 0.141.0"]
+    pg.click("#matrix thead th button.collapse")
+    assert _headers(pg) == ["check", "engine", "0.134.0 - 0.136.0", "0.140.0 - 0.141.0"]
+    cell(pg, "asgi", "chunk-order", "0.140.0").click()  # a shared column's cell opens its first release
+    assert pg.inner_text("#drill-title") == "chunk-order [asgi] on FastAPI 0.140.0"
+    assert "the same counts in FastAPI 0.140.0 - 0.141.0" in pg.inner_text("#drill-note")
+    pg.close()
+
+
+def test_at_a_phones_width_the_verdict_needs_no_sideways_scroll(browser, report, tmp_path):
+    path, _ = report
+    pg = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+    pg.goto(path.as_uri())
+    pg.wait_for_selector("#matrix td.cell")
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 390  # the page itself never scrolls sideways
+    box = pg.locator("#verdict").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["y"] < 200
+    assert pg.evaluate("getComputedStyle(document.querySelector('#matrix').parentElement).overflowX") == "auto"
+    shot = tmp_path / "phone.png"
+    pg.screenshot(path=str(shot))
+    assert shot.stat().st_size > 5000  # drawn, not blank
+    pg.close()

@@ -131,13 +131,27 @@ def test_report_command_writes_three_files_and_says_where(releases, tmp_path, ca
     suites = {s.get("name"): s for s in root.iter("testsuite")}
     assert set(suites) == {"fastapi-0.99.0.asgi", "fastapi-0.134.0.asgi", "fastapi-0.140.0.asgi",
                            "fastapi-0.140.0.uvicorn"}
-    assert all(int(s.get("tests")) == len(base["results"]) for s in suites.values())
-    assert int(suites["fastapi-0.99.0.asgi"].get("skipped")) == len(base["results"])  # unsupported -> skipped
+    # small whatever the number of results: every problem in full, the rest one counted testcase per check
+    checks = {r["check"] for r in base["results"]}
+    for s in suites.values():
+        cases = s.findall("testcase")
+        assert int(s.get("tests")) == len(cases)
+        counted = [c for c in cases if c.get("classname").endswith(".counted")]
+        assert {c.get("name") for c in counted} <= checks
+        listed = [c for c in cases if c not in counted]
+        assert all(c.find("failure") is not None or c.find("error") is not None or
+                   c.find("skipped[@type='expected']") is not None for c in listed)
+        total = sum(int(p.get("value")) for c in counted for p in c.find("properties") if p.get("name") == "results")
+        assert total + len(listed) == len(base["results"])  # every result is listed or counted, once
+    v99 = suites["fastapi-0.99.0.asgi"]
+    assert int(v99.get("tests")) == int(v99.get("skipped")) == len(checks)  # all unsupported -> counted, skipped
+    (regressed,) = [c for c in suites["fastapi-0.140.0.asgi"].findall("testcase") if c.find("failure") is not None]
+    assert regressed.get("name") == "chunk-order" and "second line" in regressed.find("failure").text
     props = {p.get("name"): p.get("value") for p in suites["fastapi-0.140.0.asgi"].find("properties")}
     assert props["fastapi"] == "0.140.0"
 
     md = (out / "report.md").read_text("utf-8")
-    assert md.startswith("# Nightly &lt;matrix&gt;\n")
+    assert md.startswith("# Nightly &lt;matrix&gt;\n\n**Gate FAILED**: 1 unexpected fail/error result(s) in FastAPI 0.140.0;")
     assert "- **chunk\\-order** \\[asgi\\]: changed in 0.140.0" not in md  # '-' is escaped only at the start
     assert "- **chunk-order** \\[asgi\\]: changed in 0.140.0:" in md
     assert "| chunk-order | asgi | " in md

@@ -56,7 +56,8 @@ def test_a_broken_file_is_reported_and_does_not_hide_the_others(tmp_path):
     messages = {e.file.rsplit("/", 1)[-1]: e.message for e in loaded.errors}
     assert set(messages) == {"boom.py", "zz_dup.py", "bad_field.py", "empty.py"}
     assert "boom.py:1: the file failed to import: ModuleNotFoundError" in messages["boom.py"]
-    assert "already defined in" in messages["zz_dup.py"] and "good.py" in messages["zz_dup.py"]
+    assert "scenario name 'ok' is defined twice: in " in messages["zz_dup.py"]
+    assert "good.py:2 and in " in messages["zz_dup.py"] and "zz_dup.py:2" in messages["zz_dup.py"]
     assert "bad_field.py:3: scenario field 'chunks'" in messages["bad_field.py"]
     assert "defines no scenario" in messages["empty.py"]
 
@@ -97,3 +98,48 @@ def test_a_scenario_naming_an_unknown_check_is_a_usage_error(tmp_path, capsys):
                                       "typo = scenario('typo', chunks=[b'a'], checks=['loop-not-blokced'])\n")
     assert main(["run", "--scenarios-dir", str(tmp_path), "--no-write"]) == 2
     assert "typo.py:2: scenario field 'checks': unknown check 'loop-not-blokced'" in capsys.readouterr().err
+
+
+def test_a_team_scenario_named_like_a_built_in_one_is_an_error_naming_both_files(tmp_path):
+    """The built-in is never replaced: it stays, and the team's file is named with the built-in's."""
+    from harness.scenarios import builtin_dir, scenario_folders
+
+    (tmp_path / "a_png.py").write_text("from harness import scenario\npng = scenario('png', chunks=[b'x'])\n")
+    (tmp_path / "mine.py").write_text("from harness import scenario\nmine = scenario('mine', chunks=[b'x'])\n")
+    loaded = load_scenarios(scenario_folders([tmp_path]))
+    assert loaded.scenarios["png"].file == str(builtin_dir() / "png.py")
+    assert "mine" in loaded.scenarios and "story" in loaded.scenarios  # added beside the built-ins
+    (err,) = loaded.errors
+    assert err.file == str(tmp_path / "a_png.py")
+    assert f"scenario name 'png' is defined twice: in {builtin_dir() / 'png.py'}:" in err.message
+    assert f"and in {tmp_path / 'a_png.py'}:2" in err.message and "is not loaded" in err.message
+    assert scenario_folders([tmp_path], builtin=False) == [tmp_path]
+    assert scenario_folders([builtin_dir()]) == [builtin_dir()]  # each folder once
+
+
+@pytest.mark.needs_feature
+def test_scenarios_dir_adds_a_folder_and_the_header_names_the_folders(tmp_path, capsys):
+    import os
+
+    from harness.cli import main
+    from harness.reports import json as json_report
+    from harness.scenarios import builtin_dir
+
+    from .helpers import latest_results
+
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "mine.py").write_text("from harness import scenario\nmine = scenario('mine', chunks=[b'x', b'y'])\n")
+    args = ["run", "--scenarios-dir", str(team), "--check", "content-type", "--no-page", "--variant", "*-for-plain"]
+    assert main(args + ["--scenario", "mine,story", "--output-dir", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    info, results = json_report.load(latest_results(tmp_path / "out"))
+    assert {r.scenario for r in results} == {"mine", "story"}
+    assert info["scenario_folders"] == [str(builtin_dir()), str(team)]
+    shown = os.path.relpath(builtin_dir()) if not os.path.relpath(builtin_dir()).startswith("..") else builtin_dir()
+    assert f"scenarios from: {shown} (built-in), {team}" in out
+    # only the team's own
+    assert main(args + ["--no-builtin-scenarios", "--scenario", "story", "--no-write"]) == 2
+    assert "unknown scenario 'story'; scenarios are: mine" in capsys.readouterr().err
+    assert main(["run", "--no-builtin-scenarios", "--no-write"]) == 2
+    assert "--no-builtin-scenarios leaves no scenario" in capsys.readouterr().err

@@ -45,15 +45,35 @@ def _start_run(tmp_path, **popen) -> tuple[subprocess.Popen, str]:
 
     tag = uuid.uuid4().hex
     script = tmp_path / "run.py"
-    script.write_text("import sys\nfrom harness.cli import main\n"
+    # Ctrl-C as a terminal gives it, under any job control: a job started in the background inherits
+    # SIGINT ignored (Python then installs no handler), so the child puts Python's default one back;
+    # its own session keeps the test's process group out of it.
+    script.write_text("import signal, sys\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+                      "from harness.cli import main\n"
                       "sys.exit(main(['run', '--engine', 'uvicorn', '--no-write']))\n")
     proc = subprocess.Popen([sys.executable, str(script)], env={**os.environ, "STREAM_HARNESS_TEST_TAG": tag},
-                            cwd=os.getcwd(), **popen)
+                            cwd=os.getcwd(), start_new_session=True, **popen)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not _children(tag):
+    while time.monotonic() < deadline and not _children(tag) and proc.poll() is None:
         time.sleep(0.05)  # waiting for the run to have started its server, with a deadline
-    assert _children(tag), "the run never started a server"
+    if not _children(tag):
+        _kill_everything(proc, tag)
+        pytest.fail("the run never started a server")
     return proc, tag
+
+
+def _kill_everything(proc: subprocess.Popen, tag: str) -> None:
+    """Whatever a test started, gone: the harness's session, and every process carrying its tag."""
+    for kill in (lambda: os.killpg(proc.pid, signal.SIGKILL), *(
+            (lambda pid=pid: os.kill(pid, signal.SIGKILL)) for pid in _children(tag))):
+        try:
+            kill()
+        except (ProcessLookupError, PermissionError):
+            pass
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def _gone(tag: str) -> set[int]:
@@ -135,17 +155,24 @@ def test_a_missing_server_is_skipped_with_the_install_hint(monkeypatch, capsys):
 def test_no_server_survives_an_interrupted_run(tmp_path):
     """Ctrl-C in the middle of a run over a real server: the server is gone afterwards."""
     proc, tag = _start_run(tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=30)
-    assert not _gone(tag), "a server was left running"
+    try:
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode not in (0, 1), f"the run was not interrupted: exit {proc.returncode}\n{out}"
+        assert not _gone(tag), "a server was left running"
+    finally:
+        _kill_everything(proc, tag)  # on a timeout or a failed assertion too: nothing left behind
 
 
 def test_no_server_survives_a_killed_harness(tmp_path):
     """SIGKILL leaves no chance to clean up: the kernel kills the server (PR_SET_PDEATHSIG)."""
     proc, tag = _start_run(tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    proc.kill()
-    proc.wait(10)
-    assert not _gone(tag), "a server was left running"
+    try:
+        proc.kill()
+        proc.wait(10)
+        assert not _gone(tag), "a server was left running"
+    finally:
+        _kill_everything(proc, tag)
 
 
 def _wire_trace(http_chunks, app_sizes):

@@ -19,6 +19,8 @@ from harness.options import GateOptions, Selection
 from harness.outcomes import BARE, Outcome, Result
 from harness.session import open_session
 
+from .helpers import latest_results
+
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.needs_feature
 pytest_plugins = ["pytester"]
@@ -27,8 +29,7 @@ pytest_plugins = ["pytester"]
 def _run_cli(tmp_path: Path, *args: str) -> dict:
     out = tmp_path / "cli"
     assert main(["run", "--output-dir", str(out), "--no-expectations", *args]) in (0, 1)
-    (results,) = out.glob("*/results.json")
-    return json.loads(results.read_text())
+    return json.loads(latest_results(out).read_text())
 
 
 def test_a_retry_through_the_app_runs_through_the_app_and_is_marked(tmp_path, monkeypatch):
@@ -71,8 +72,7 @@ def test_the_command_and_the_pytest_plugin_write_the_same_results_and_header(tmp
                                 *plugin_args, "--stream-output-dir", str(tmp_path / "plugin"),
                                 str(ROOT / "scenarios" / "png.py"))
     assert result.ret in (0, 1), result.stdout.str()
-    (written,) = (tmp_path / "plugin").glob("*/results.json")
-    plugin = json.loads(written.read_text())
+    plugin = json.loads(latest_results(tmp_path / "plugin").read_text())
     assert plugin["run"]["selection"]["scenarios_dirs"] == cli["run"]["selection"]["scenarios_dirs"] == []
     assert _comparable(plugin) == _comparable(cli)
     assert {r["app"] for r in cli["results"]} == ({app, BARE} if app else {BARE})

@@ -17,10 +17,13 @@ from . import command
 def configure(run: argparse.ArgumentParser) -> None:
     add_options(run.add_argument)
     run.add_argument("--output-dir", type=Path, default=Path("reports"), metavar="DIR",
-                     help="write DIR/<fastapi-version>/results.json and junit.xml (default: reports)")
+                     help="write results.json and junit.xml into a new folder DIR/runs/<fastapi-version>/<run>/, "
+                          "DIR/runs/<fastapi-version>/latest pointing to it (default: reports)")
     run.add_argument("--no-write", action="store_true", help="write no report files")
     run.add_argument("--problems-only", action="store_true",
                      help="print only matrix rows that hold a fail, error or non-strict outcome")
+    run.add_argument("--show-all", action="store_true",
+                     help="show every matrix row and column, also those whose results are all n/a")
     run.add_argument("--max-details", type=int, default=20, metavar="N",
                      help="print the details of at most N problems (default: 20)")
     run.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         shown = [r for r in results if (r.engine, r.scenario, r.variant) in bad]
     if session.app:  # the team reads its app's matrix; bare is its baseline (in results.json)
         shown = [r for r in shown if r.app != BARE]
-    print(terminal.render_matrix(shown, color) if shown else "no problems to show")
+    print(terminal.render_matrix(shown, color, show_all=args.show_all) if shown else "no problems to show")
     unexpected = verdict.by_status[expect.Status.UNEXPECTED]
     problems = terminal.render_problems([r for r in unexpected if r.app != BARE] if session.app else unexpected,
                                         args.max_details)
@@ -63,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if session.app:
         print("\n" + terminal.render_attribution(info, results))
     print("\n" + terminal.render_summary(info, results, color))
-    print(gate_report.render_gate(verdict, session.expectations_file, len(session.file_entries), flaky(results)))
+    print(gate_report.render_gate(verdict, session.expectations_file, len(session.file_entries), flaky(results),
+                                  load_errors=session.scenario_set.errors))
     if not args.no_write:
-        written = session.write(args.output_dir / info.versions["fastapi"], info, results)
-        print(f"wrote {' and '.join(map(str, written))}")
+        print("wrote " + " and ".join(map(str, session.write(args.output_dir, info, results))))
     return 0 if session.passed(results) else 1

@@ -28,6 +28,7 @@ class EngineSetup:
 
     scenarios_dirs: tuple[str, ...] = ()  # where the scenario files live (a server process loads them again)
     app: Any = None  # the team's app (harness.app.load.LoadedApp) the variants run through; None: bare
+    builtin_scenarios: bool = True  # a server process loads the built-in scenarios too (--no-builtin-scenarios)
 
 
 class Engine(abc.ABC):

@@ -32,6 +32,7 @@ import json
 import os
 import sys
 import weakref
+from pathlib import Path
 from typing import Any
 
 from . import rss
@@ -40,7 +41,7 @@ from .loop_probe import ping_app
 from ..probes import LockStep
 from ..modes import Kind
 from ..routes import Route
-from ..scenarios import builtin_dir, load_scenarios
+from ..scenarios import load_scenarios, scenario_folders
 from .closure import settle
 from ..trace import AppException, AppReturned, AppSent, GcDone, GcRequested, MemorySample, event_to_json
 from ..variants import PAGE_ROUTES, all_variants
@@ -92,8 +93,8 @@ class ProbeApp:
         for entry in config.get("sys_path", []):
             if entry not in sys.path:
                 sys.path.insert(0, entry)
-        dirs = config.get("scenarios_dirs") or [str(builtin_dir())]
-        self.scenarios = load_scenarios([__import__("pathlib").Path(d) for d in dirs]).scenarios
+        self.scenarios = load_scenarios(scenario_folders([Path(d) for d in config.get("scenarios_dirs") or []],
+                                                         config.get("builtin_scenarios", True))).scenarios
         self.builder = _import(config.get("builder") or "harness.routes:build_route")
         self.lockstep_wait_s = float(config.get("lockstep_wait_s", 2.0))
         self.routes: dict[tuple[str, str], Route | Exception] = {}

@@ -227,6 +227,7 @@ class ServerEngine(Engine):
                  lockstep_wait_s: float = 2.0) -> None:
         super().__init__(setup)
         self.config = {"builder": builder_ref, "scenarios_dirs": list(self.setup.scenarios_dirs),
+                       "builtin_scenarios": self.setup.builtin_scenarios,
                        "sys_path": [p for p in sys.path if p], "lockstep_wait_s": lockstep_wait_s}
         if self.setup.app is not None:  # the server process imports the team's app and mounts the variants in it
             self.config["app"] = self.setup.app.spec.to_json()

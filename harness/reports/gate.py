@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 from ..expectations import Gate, Status
 from ..outcomes import Result
@@ -25,12 +26,22 @@ def _short(text: str, width: int = 90) -> str:
     return text if len(text) <= width else text[:width - 3].rstrip() + "..."
 
 
-def render_gate(gate: Gate, expectations: Path | None, entries: int, flaky: list[Result] = ()) -> str:
+def render_gate(gate: Gate, expectations: Path | None, entries: int, flaky: list[Result] = (),
+                load_errors: Sequence[object] = ()) -> str:
+    """The gate's verdict and what it rests on. ``load_errors`` (scenario files that did not load:
+    :class:`harness.scenarios.LoadError` or ``{"file", "message"}``) fail the run whatever the gate
+    says: they are repeated here, beside the verdict, not only at the top of a long output."""
     source = f"{expectations}, {entries} entries" if expectations else "no expectations file"
     verdict = "passed" if gate.passed else "FAILED"
     lines = [f"gate {verdict} ({source}{', strict' if gate.strict else ''}): "
              f"{gate.count(Status.UNEXPECTED)} unexpected, {gate.count(Status.KNOWN)} known, "
              f"{gate.count(Status.STALE)} stale, {gate.count(Status.UNRECORDED)} unrecorded non-strict"]
+    if load_errors:
+        lines.append(f"the run FAILS (exit 1){' all the same' if gate.passed else ''}: {len(load_errors)} scenario "
+                     "file(s) did not load, so their scenarios did not run:")
+        for err in load_errors:
+            message = err["message"] if isinstance(err, dict) else getattr(err, "message", str(err))
+            lines.append(f"  error: {message}")
     if gate.count(Status.KNOWN):
         lines.append("known deviations (recorded; they do not fail the gate):")
         for (expected, _, check, engine, where, reason), n in _groups(gate.by_status[Status.KNOWN]):

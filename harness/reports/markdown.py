@@ -53,6 +53,12 @@ def render(merged: Merged, title: str, max_details: int = 30) -> str:
     cells = merged.cells()
     versions = merged.versions
     out = [f"# {escape(title)}", ""]
+    from .html import verdict
+    gate = verdict(merged)
+    out += [("**Gate passed**: no unexpected fail or error" if gate["passed"] else
+             f"**Gate FAILED**: {gate['unexpected']} unexpected fail/error result(s) in FastAPI "
+             + ", ".join(escape(v) for v in gate["failed_versions"]))
+            + f"; {gate['known']} known deviation(s) recorded by expectations.", ""]
     n = sum(len(merged.results[v]) for v in versions)
     out.append(f"{n} results from {len(merged.files)} file(s), {len(versions)} FastAPI version(s), "
                f"engines: {', '.join(escape(e) for e in merged.engines) or 'none'}.")

@@ -19,12 +19,13 @@ import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from ..versions import parse_version
 from ..errors import UsageError
 from ..outcomes import Outcome, Result
 from . import json as json_report
+from .store import RUNS, is_store, results_in
 
 __all__ = ["RunFile", "Conflict", "Cell", "Change", "Merged", "find_results", "read_run", "merge",
            "version_key", "ResultKey", "result_key"]
@@ -135,6 +136,7 @@ class Merged:
     results: dict[str, dict[ResultKey, Result]]
     conflicts: list[Conflict]
     duplicates: int  # same result, same outcome, seen again (merged quietly, but counted)
+    _changes: list[Change] | None = field(default=None, repr=False, compare=False)
 
     @property
     def files(self) -> list[RunFile]:
@@ -175,6 +177,11 @@ class Merged:
         return out
 
     def changes(self) -> list[Change]:
+        if self._changes is None:  # every report format reads them: worked out once
+            self._changes = self._find_changes()
+        return self._changes
+
+    def _find_changes(self) -> list[Change]:
         """For each (engine, check), every release whose results differ from the release before it.
 
         Versions are walked in order, skipping versions without results for that engine and check.
@@ -209,13 +216,16 @@ class Merged:
 
 
 def find_results(paths: Sequence[Path]) -> list[Path]:
-    """The results files named, and those found (recursively) in the folders named, each once."""
+    """The results files named, and those found (recursively) in the folders named, each once; in a
+    folder, a run store (``runs/``) is skipped unless named, and gives its ``latest`` runs then."""
     found: list[Path] = []
     for p in paths:
         if p.is_dir():
-            inside = sorted([*p.rglob(RESULTS_NAME), *p.rglob(RESULTS_NAME + ".gz")])
+            inside = results_in(p)  # a run store only when named: published results never mix with runs
             if not inside:
-                raise UsageError(f"{p}: no {RESULTS_NAME} found in this folder or below it")
+                hint = (f" (your own runs are under {p / RUNS}: name that folder to report them)"
+                        if is_store(p / RUNS) else "")
+                raise UsageError(f"{p}: no {RESULTS_NAME} found in this folder or below it{hint}")
             found += inside
         elif p.is_file():
             found.append(p)
@@ -252,9 +262,15 @@ def read_run(path: Path) -> RunFile:
                    str(run.get("started", "")), results)
 
 
-def merge(paths: Sequence[Path]) -> Merged:
-    """Read every results file under ``paths`` and merge them by FastAPI version."""
-    files = [read_run(p) for p in find_results(paths)]
+def merge(paths: Sequence[Path], progress: Callable[[int, int, Path], None] | None = None) -> Merged:
+    """Read every results file under ``paths`` and merge them by FastAPI version; ``progress(i, n,
+    path)`` is called before each file is read (reading dozens of full runs takes a while)."""
+    found = find_results(paths)
+    files = []
+    for i, p in enumerate(found, 1):
+        if progress:
+            progress(i, len(found), p)
+        files.append(read_run(p))
     runs: dict[str, list[RunFile]] = {}
     results: dict[str, dict[ResultKey, Result]] = {}
     origin: dict[tuple[str, ResultKey], Path] = {}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import sys
+import textwrap
 from typing import TextIO
 
 from ..expectations import Status, classify
@@ -57,24 +59,69 @@ class Progress:
         self.stream.flush()
 
 
-def render_matrix(results: list[Result], color: bool = False) -> str:
-    """Variant rows x check columns, grouped by engine and scenario, checks numbered in a legend."""
+# Column keys: lower-case letters, none that reads as a digit (l) or as an outcome symbol (i).
+_KEYS = [c for c in "abcdefghijklmnopqrstuvwxyz" if c not in "il"]
+
+
+def column_keys(checks: list[str]) -> dict[str, str]:
+    """A letter per check (``a`` ... ``z``, then ``aa`` ...): a header that reads as no number and as no
+    outcome symbol (``F``, ``E``, ``U``, ``i``)."""
+    n = len(_KEYS)
+    def key(i: int) -> str:
+        return _KEYS[i] if i < n else _KEYS[i // n - 1] + _KEYS[i % n]
+    return {c: key(i) for i, c in enumerate(checks)}
+
+
+def wrap_legend(label: str, items: list[str], width: int | None = None) -> list[str]:
+    """``label item  item ...`` wrapped at the terminal's width (at most 120), an item never split,
+    continuation lines indented under the first item."""
+    width = width or min(shutil.get_terminal_size((100, 24)).columns, 120)
+    glued = "  ".join(i.replace(" ", "\xa0") for i in items)  # wrap between items, not inside one
+    lines = textwrap.wrap(glued, width=width, initial_indent=label, subsequent_indent=" " * len(label),
+                          break_on_hyphens=False, break_long_words=False)
+    return [line.replace("\xa0", " ") for line in lines] or [label.rstrip()]
+
+
+def render_matrix(results: list[Result], color: bool = False, show_all: bool = False) -> str:
+    """Variant rows x check columns, grouped by engine and scenario, checks lettered in a wrapped legend.
+
+    By default a row or a column whose every result is ``n/a`` in its group carries no information
+    and is left out (a line at the end counts them); ``show_all`` shows every row and column."""
     checks = list(dict.fromkeys(r.check for r in results))
+    keys = column_keys(checks)
     cells: dict[tuple[str, str, str, str], dict[str, Outcome]] = {}
     for r in results:
         cells.setdefault((r.engine, r.app, r.scenario, r.variant), {})[r.check] = r.outcome
-    width = max([len(v) for *_, v in cells] + [20]) + 4
-    legend = "  ".join(f"{i} {c}" for i, c in enumerate(checks, 1))
-    outcomes = "  ".join(f"{o.symbol} {o.value}" for o in Outcome)
-    lines = [f"checks:   {legend}", f"outcomes: {outcomes}"]
-    header = " ".join(str(i % 10) for i in range(1, len(checks) + 1))
-    group = None
+    groups: dict[tuple[str, str, str], dict[str, dict[str, Outcome]]] = {}
     for (engine, app, scenario, variant), row in cells.items():
-        if (engine, app, scenario) != group:
-            group = (engine, app, scenario)
-            lines += ["", f"{scenario} [{engine}]".ljust(width) + header + (f"   via {app}" if app != BARE else "")]
-        marks = " ".join(_paint(row[c].symbol, row[c], color) if c in row else " " for c in checks)
-        lines.append(f"  {variant}".ljust(width) + marks)
+        groups.setdefault((engine, app, scenario), {})[variant] = row
+    informative = lambda o: o is not Outcome.NA  # noqa: E731
+    shown_groups, hidden_rows, hidden_cells = [], 0, 0
+    for group, rows in groups.items():
+        kept = rows if show_all else {v: row for v, row in rows.items() if any(map(informative, row.values()))}
+        columns = [c for c in checks if any(c in row for row in rows.values())]
+        if not show_all:
+            columns = [c for c in columns if any(informative(row[c]) for row in kept.values() if c in row)]
+        hidden_rows += len(rows) - len(kept)
+        hidden_cells += sum(len(row) for row in rows.values()) - sum(1 for row in kept.values()
+                                                                     for c in columns if c in row)
+        if kept and columns:
+            shown_groups.append((group, kept, columns))
+    used = [c for c in checks if any(c in cols for *_, cols in shown_groups)] if not show_all else checks
+    width = max([len(v) for _, rows, _ in shown_groups for v in rows] + [20]) + 4
+    code = max((len(k) for k in keys.values()), default=1)
+    lines = wrap_legend("checks:   ", [f"{keys[c]} {c}" for c in used])
+    lines += wrap_legend("outcomes: ", [f"{o.symbol} {o.value}" for o in Outcome])
+    for (engine, app, scenario), rows, columns in shown_groups:
+        header = " ".join(keys[c].rjust(code) for c in columns)
+        lines += ["", f"{scenario} [{engine}]".ljust(width) + header + (f"   via {app}" if app != BARE else "")]
+        for variant, row in rows.items():
+            marks = " ".join(" " * (code - 1) + (_paint(row[c].symbol, row[c], color) if c in row else " ")
+                             for c in columns)
+            lines.append(f"  {variant}".ljust(width) + marks)
+    if hidden_cells:
+        lines += ["", f"not shown: {hidden_cells} n/a result(s) ({hidden_rows} row(s) and the columns that are all n/a "
+                      "in their scenario; --show-all shows them)"]
     return "\n".join(lines)
 
 
@@ -84,13 +131,58 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+_RUN = re.compile(r"(\\x[0-9a-f]{2}|\\[nrt0\\]|.)\1{15,}")  # one byte (or its escape) repeated 16+ times
+_SHOWN = re.compile(r"^(\s*(?:expected|seen)\s*:\s*)(.*)$")
+
+
+def elide_runs(line: str) -> str:
+    """``b'\\x00\\x00...'`` -> ``b'\\x00[x4096]'``: a run of one repeated byte shown once, with its count."""
+    return _RUN.sub(lambda m: f"{m.group(1)}[x{len(m.group(0)) // len(m.group(1))}]", line)
+
+
+def _elide_common_prefix(lines: list[str]) -> list[str]:
+    """A ``seen:`` line that starts with what its ``expected:`` line says: that part is elided."""
+    out, expected = [], None
+    for line in lines:
+        m = _SHOWN.match(line)
+        if m and line.lstrip().startswith("expected"):
+            expected = m.group(2)
+        elif m and expected is not None and line.lstrip().startswith("seen"):
+            value, skip = m.group(2), 0
+            if value[:2] in ("b'", 'b"') and expected[:2] in ("b'", 'b"'):
+                skip = 2  # a bytes repr may open with the other quote
+            common = next((i for i, (a, b) in enumerate(zip(expected[skip:], value[skip:])) if a != b),
+                          min(len(expected), len(value)) - skip)
+            if common > 40:
+                line = (f"{m.group(1)}{value[:skip]}[the first {common} characters as expected]"
+                        f"{value[skip + common:]}")
+            expected = None
+        out.append(line)
+    return out
+
+
 def render_problems(results: list[Result], limit: int = 20) -> str:
+    """The problems with their details, shortened for reading: runs of one repeated byte are counted,
+    a ``seen`` value's start that repeats its ``expected`` is elided, and detail lines already printed
+    for an earlier problem are replaced by a mark (results.json keeps every detail whole)."""
     problems = [r for r in results if r.outcome.is_problem]
     if not problems:
         return ""
     out = [f"{len(problems)} problem(s):"]
+    printed: set[str] = set()
     for r in problems[:limit]:
-        detail = "\n".join("    " + printable(line) for line in r.detail.splitlines())
+        lines, repeated, indent = [], 0, ""
+        for line in [*_elide_common_prefix([elide_runs(printable(raw)) for raw in r.detail.splitlines()]), None]:
+            if line is not None and len(line.strip()) > 60 and line in printed:
+                repeated, indent = repeated + 1, indent if repeated else line[:len(line) - len(line.lstrip())]
+                continue
+            if repeated:
+                lines.append(f"{indent}[{repeated} line(s) as in a problem above]")
+                repeated = 0
+            if line is not None:
+                printed.add(line)
+                lines.append(line)
+        detail = "\n".join("    " + line for line in lines)
         known = "" if classify(r) is Status.UNEXPECTED else f" (expected: {(r.expectation or {}).get('reason', '')})"
         via = f" via {r.app}" if r.app != BARE else ""
         out.append(f"  {r.outcome.value.upper()} {r.scenario} / {r.variant} / {r.check} [{r.engine}{via}] "
@@ -153,7 +245,21 @@ def render_summary(info: RunInfo, results: list[Result], color: bool = False) ->
     v = info.versions
     per_engine = ", ".join(f"{e} {t:.1f} s" for e, t in info.engine_times.items())
     skipped = "".join(f"\nskipped engine {e}: {why}" for e, why in info.skipped_engines.items())
+    folders = ""
+    if info.scenario_folders:
+        from ..scenarios import builtin_dir
+        builtin = str(builtin_dir())
+        folders = "\nscenarios from: " + ", ".join(
+            f"{shown_path(f)} (built-in)" if f == builtin else shown_path(f) for f in info.scenario_folders)
     return (f"FastAPI {v['fastapi']} · Starlette {v['starlette']} · Python {v['python']} · "
-            f"engine {', '.join(info.engines) or 'none'}\n"
+            f"engine {', '.join(info.engines) or 'none'}{folders}\n"
             f"{cases} cases, {len(results)} results: {parts or 'nothing ran'} in {info.wall_time_s:.2f} s"
             + (f" ({per_engine})" if len(info.engine_times) > 1 else "") + skipped)
+
+
+def shown_path(path: str) -> str:
+    """A folder as a reader would type it: relative to the working directory when inside it."""
+    try:
+        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else path
+    except ValueError:
+        return path
