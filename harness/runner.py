@@ -19,7 +19,7 @@ from .modes import NORMAL, Mode
 from .app.encoding import decode_trace
 from .outcomes import BARE, Outcome, Result
 from .probes import LockStep
-from .routes import PATH, build_route
+from .routes import build_route, declared_path
 from .scenarios import Scenario
 from .trace import AppException, LockStepViolation, Recorder, Trace
 from .variants import Variant, VariantFilter, all_variants, page_variants
@@ -136,16 +136,21 @@ class Runner:
         twins = []
         others = variant.twins(check.twins) if isinstance(check.twins, str) else check.twins(variant)
         mode = self.engine.modes(check.mode)[0] if check.mode != "normal" else NORMAL
-        for twin in others:
+        for other in others:
+            # a twin may name the kind of request it needs, ``(variant, "disconnect")``: one trace per
+            # way the engine performs it (none where it cannot; the trace's ``mode`` says which)
+            twin, kind = other if isinstance(other, tuple) else (other, None)
             if scenario.na_reason(twin):
                 twins.append((twin, None))
                 continue
-            got = self.trace(scenario, twin, mode)
-            if isinstance(got, EngineFailed):
-                raise got
-            if isinstance(got, BuildFailed):  # a twin that cannot be declared differs observably
-                got = Trace(self.engine.name, "", (AppException(0.0, "BuildFailed", str(got)),), 0.0)
-            twins.append((twin, got))
+            for twin_mode in [mode] if kind is None else [NORMAL] if kind == "normal" else self.engine.modes(kind):
+                got = self.trace(scenario, twin, twin_mode)
+                if isinstance(got, EngineFailed):
+                    raise got
+                if isinstance(got, BuildFailed):  # a twin that cannot be declared differs observably
+                    got = Trace(self.engine.name, "", (AppException(0.0, "BuildFailed", str(got)),), 0.0,
+                                mode=twin_mode.key)
+                twins.append((twin, got))
         return twins
 
     def judge(self, case: Case, checks: list[Check] | None = None) -> list[Result]:
@@ -227,7 +232,7 @@ class Runner:
         results: list[Result] = []
         prepare = getattr(self.engine, "prepare", None)
         if prepare is not None:  # engines that batch some modes (a server's shutdown) learn the plan first
-            prepare([(c.scenario.name, c.variant.id, c.variant.page_path or PATH) for c in cases
+            prepare([(c.scenario.name, c.variant.id, declared_path(c.variant)) for c in cases
                      if not c.scenario.na_reason(c.variant) and not c.scenario.engine_na_reason(self.engine.name)])
         try:
             for n, case in enumerate(cases, 1):

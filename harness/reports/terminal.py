@@ -61,8 +61,15 @@ def render_matrix(results: list[Result], color: bool = False) -> str:
     """Variant rows x check columns, grouped by engine and scenario, checks numbered in a legend."""
     checks = list(dict.fromkeys(r.check for r in results))
     cells: dict[tuple[str, str, str, str], dict[str, Outcome]] = {}
+    folded: dict[tuple[str, str, str], set[str]] = {}  # per group: variants declared through routers, all n/a
     for r in results:
         cells.setdefault((r.engine, r.app, r.scenario, r.variant), {})[r.check] = r.outcome
+    for r in results:  # a declaration row with nothing to show is one line of its group, not a row each
+        if r.axes.get("declaration", "app") != "app" and all(
+                o is Outcome.NA for o in cells[(r.engine, r.app, r.scenario, r.variant)].values()):
+            folded.setdefault((r.engine, r.app, r.scenario), set()).add(r.variant)
+    hidden = {(*g, v) for g, vs in folded.items() for v in vs}
+    cells = {k: v for k, v in cells.items() if k not in hidden}
     width = max([len(v) for *_, v in cells] + [20]) + 4
     legend = "  ".join(f"{i} {c}" for i, c in enumerate(checks, 1))
     outcomes = "  ".join(f"{o.symbol} {o.value}" for o in Outcome)
@@ -71,10 +78,14 @@ def render_matrix(results: list[Result], color: bool = False) -> str:
     group = None
     for (engine, app, scenario, variant), row in cells.items():
         if (engine, app, scenario) != group:
+            if group in folded:
+                lines.append(f"  ({len(folded[group])} router declarations n/a: routers on *-ann-bytes-for-* only)")
             group = (engine, app, scenario)
             lines += ["", f"{scenario} [{engine}]".ljust(width) + header + (f"   via {app}" if app != BARE else "")]
         marks = " ".join(_paint(row[c].symbol, row[c], color) if c in row else " " for c in checks)
         lines.append(f"  {variant}".ljust(width) + marks)
+    if group in folded:
+        lines.append(f"  ({len(folded[group])} router declarations n/a: routers on *-ann-bytes-for-* only)")
     return "\n".join(lines)
 
 
