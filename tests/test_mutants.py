@@ -122,6 +122,8 @@ def test_every_check_has_a_mutant():
     assert "mutants.sends_content_length" in open(servers.__file__).read()
     assert "mutants.keeps_abandoned_streams" in open(servers.__file__).read()
     assert "test_bounded_memory_measures_the_server_process" in open(servers.__file__).read()
+    assert "test_surround_checks_pass_on_the_stock_route_and_catch_their_mutants_on_every_server" in \
+        open(servers.__file__).read()
 
 
 @pytest.mark.parametrize("vid", ["def-ann-bytes-for-plain", "async-noann-bytes-yieldfrom-subclass".replace(
