@@ -244,6 +244,11 @@ class Marks:
     def mark(self, name: str) -> None:
         self.recorder.add(Mark(self.recorder.now(), name))
 
+    def wait_gone(self, timeout: float) -> bool:
+        """Block this thread (no await: the loop gets no turn from it) until the client has left."""
+        with self.recorder._cond:
+            return self.recorder._cond.wait_for(lambda: self.recorder.gone, timeout)
+
     def unpaced(self, chunks: Callable[[], Iterable[str | bytes]]) -> TracedChunks:
         """A producer whose steps are recorded but never held in lock-step (nothing waits for the client)."""
         return TracedChunks(chunks, self.recorder, LockStep(self.recorder, enforce=False))

@@ -15,12 +15,14 @@ ContextRoute`` saying what to add to the route's declaration and to its endpoint
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 # At module level: the dependencies below are annotated with these names, resolved in this module.
 from fastapi import BackgroundTasks, Depends, Response
 
+from .modes import CUT_AT
 from .probes import MARKS
 from .scenarios import Scenario
 from .variants import Variant
@@ -34,8 +36,15 @@ DEPENDENCY_HEADER = ("x-harness-dependency", "set-by-dependency")
 DEPENDENCY_COOKIE = ("harness-dependency", "set-by-dependency")
 GENERATOR_HEADER = ("x-harness-generator", "set-in-generator-body")
 # The never-awaiting generator's length: long enough that one still running after the client left is
-# seen running on (a framework that delivers the cancellation stops it within a few chunks).
-NEVER_AWAITS_CHUNKS = 2000
+# seen running on (a framework that delivers the cancellation stops it within a few chunks). It hands
+# out the chunks the client reads before it leaves, then blocks its thread until the client has left
+# (a condition, not an await: the loop gets no turn from it), so it cannot run to its end first on a
+# server that does not hold it back (granian). After that, each chunk first blocks the thread this long
+# (time.sleep, no checkpoint either): a server that learns of the disconnect a little late has about a
+# second to tell the app, whatever the producer's speed.
+NEVER_AWAITS_CHUNKS = 1000
+AFTER_GONE_PACE_S = 0.001
+HOLD_FOR_CUT_S = 2.0  # the longest the producer waits for the client to leave
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,16 @@ def never_awaits(variant, scenario, open_source) -> ContextRoute:
     payload = [c for c in chunks if c] or ["-" if variant.axis["chunk"] == "str" else b"-"]
 
     async def stream():
-        source = open_source(MARKS).unpaced(lambda: itertools.islice(itertools.cycle(payload), NEVER_AWAITS_CHUNKS))
+        marks = open_source(MARKS)
+
+        def produce():
+            for i, chunk in enumerate(itertools.islice(itertools.cycle(payload), NEVER_AWAITS_CHUNKS)):
+                if i == CUT_AT:  # the client has what it reads before it leaves
+                    marks.wait_gone(HOLD_FOR_CUT_S)
+                if marks.recorder.gone:
+                    time.sleep(AFTER_GONE_PACE_S)
+                yield chunk
+        source = marks.unpaced(produce)
         with source:
             for chunk in source:
                 yield chunk
