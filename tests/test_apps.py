@@ -28,7 +28,7 @@ pytestmark = pytest.mark.needs_feature
 ROOT = Path(__file__).resolve().parents[1]
 CLEAN, BUFFERING = "examples.apps.clean:app", "examples.apps.buffering:app"
 # one async and one def route of the page's image, in the two response styles
-TWO_VARIANTS = ["annotation=matching", "loop=for", "chunk=bytes"]
+TWO_VARIANTS = ["annotation=matching", "loop=for", "chunk=bytes", "declaration=app"]
 
 
 def run_app(app: str, *, engines=("asgi",), scenarios=("png",), checks=(), variants=TWO_VARIANTS,
@@ -229,7 +229,7 @@ def test_pytest_with_one_option_collects_the_matrix_through_the_app_and_the_fixt
     result = pytester.runpytest("-p", "no:cacheprovider", "--stream-app", "team_app_plugin:app",
                                 "--stream-scenario=story", "--stream-check=incremental-delivery",
                                 "--stream-variant=function=async", "--stream-variant=annotation=none",
-                                "--stream-no-page", "-rf")
+                                "--stream-variant=declaration=app", "--stream-no-page", "-rf")
     result.assert_outcomes(passed=1, failed=4, skipped=4)  # 4 async noann variants; the fixture's test
     result.stdout.fnmatch_lines(["*story/async-noann-*incremental-delivery through team_app_plugin:app*",
                                  "*holds on bare FastAPI*fails through your app*Logger (BaseHTTPMiddleware)*"])
@@ -398,3 +398,12 @@ def test_a_difference_on_a_timed_check_is_measured_again_and_only_a_repeated_one
     through = _through(steady)
     assert through and all(r.outcome is Outcome.FAIL and r.extra["attributed_to"] == APP for r in through)
     assert all("the same on a repeat" in r.detail for r in through)
+
+
+def test_a_variant_declared_through_routers_is_mounted_in_the_team_app_too():
+    """FastAPI 0.165 keeps an included router as one entry of ``app.router.routes``: mounting must keep
+    it, or the variant is a 404 through the team's app."""
+    _, results = run_app(CLEAN, scenarios=("png",), checks=["chunk-order", "content-type"],
+                         variants=["def-ann-bytes-for-subclass-nested", "async-ann-bytes-for-plain-router"])
+    through = _through(results)
+    assert len(through) == 4 and all(r.outcome is Outcome.PASS for r in through), [r.detail for r in through]
