@@ -17,7 +17,7 @@ from pathlib import Path
 __all__ = ["Claim", "claims_file", "load_claims", "plain"]
 
 FILE = "claims.md"
-_ROW = re.compile(r"^\|\s*(C\d+)\s*\|(.*)\|\s*$")
+_ROW = re.compile(r"^\|\s*([A-Z]\d+)\s*\|(.*)\|\s*$")  # C1 (Stream Data), D1, J1, S1 ...
 _TICKED = re.compile(r"`([^`]+)`")
 
 
@@ -58,7 +58,8 @@ def load_claims(path: Path | None = None) -> list[Claim]:
         if len(cells) < 3:
             continue
         anchor, promise, verified = cells[0], cells[1], " | ".join(cells[2:])
-        out.append(Claim(m.group(1), plain(anchor), plain(promise),
+        ticked = _TICKED.findall(anchor)  # "`#anchor` (page)": the anchor is the code span
+        out.append(Claim(m.group(1), ticked[0] if ticked else plain(anchor), plain(promise),
                          tuple(n for n in _TICKED.findall(verified) if re.fullmatch(r"[a-z0-9][a-z0-9-]*", n)),
                          section))
     return out

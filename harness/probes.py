@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .trace import GeneratorStep, LockStepViolation, Recorder, ResourceClosed, ResourceOpened
+from .trace import GeneratorStep, LockStepViolation, Mark, Recorder, ResourceClosed, ResourceOpened
 
 __all__ = ["InjectedFailure", "LockStep", "TracedChunks", "TracedBytesIO", "TracedStringIO", "TracedFile",
-           "open_resource", "SOURCE_KINDS"]
+           "open_resource", "SOURCE_KINDS", "MARKS", "Marks"]
 
 _ids = itertools.count(1)
 
@@ -227,3 +227,28 @@ def open_resource(source: str, chunks, chunk_type: type, recorder: Recorder, gat
             return TracedStringIO("".join(chunks), recorder, gate)
         return TracedBytesIO(b"".join(chunks), recorder, gate)
     raise ValueError(f"unknown source kind {source!r}; expected one of {SOURCE_KINDS}")
+
+
+MARKS = "marks"  # ``open_source(MARKS)``: the request's Marks, where a route asks for its resource
+
+
+class Marks:
+    """The request's recorder, for the code around a route (a dependency, a background task): it
+    marks what it does in the same trace, in order with the generator's steps and what was sent.
+    Reached through the route's ``open_source``, so it is the request's own in-process and in a
+    server process alike."""
+
+    def __init__(self, recorder: Recorder, gate: LockStep) -> None:
+        self.recorder, self.gate = recorder, gate
+
+    def mark(self, name: str) -> None:
+        self.recorder.add(Mark(self.recorder.now(), name))
+
+    def wait_gone(self, timeout: float) -> bool:
+        """Block this thread (no await: the loop gets no turn from it) until the client has left."""
+        with self.recorder._cond:
+            return self.recorder._cond.wait_for(lambda: self.recorder.gone, timeout)
+
+    def unpaced(self, chunks: Callable[[], Iterable[str | bytes]]) -> TracedChunks:
+        """A producer whose steps are recorded but never held in lock-step (nothing waits for the client)."""
+        return TracedChunks(chunks, self.recorder, LockStep(self.recorder, enforce=False))

@@ -7,6 +7,11 @@ Reference variants are served by the page's own code (``page.py``).
 
 ``build_route`` has keyword hooks (``response_base``, ``endpoint_hook``, ``route_kwargs``) so the
 harness's own tests can build deliberately broken "mutant" apps through the same path.
+
+The ``declaration`` axis says how the route reaches the app: ``@app.get``, an ``APIRouter`` included
+with a prefix, or a router included into a router (:func:`declared_path` says where it is served).
+A variant's ``context`` puts something around the route (``surround.py``): a status code, a
+dependency, a background task.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from typing import Any, Callable
 from .scenarios import Scenario
 from .variants import Variant
 
-__all__ = ["Route", "build_route", "endpoint_source", "OpenSource"]
+__all__ = ["Route", "build_route", "endpoint_source", "OpenSource", "declared_path", "declare"]
 
 # Called by the route with the chunk type it iterates ("str" or "bytes"); returns the resource.
 OpenSource = Callable[[str], Any]
 PATH = "/stream"
+# Where each declaration serves the route: the prefixes the routers are included with, then PATH.
+DECLARED_PREFIX = {"app": "", "router": "/router", "nested": "/outer/inner"}
 
 
 @dataclass(frozen=True)
@@ -34,10 +41,38 @@ class Route:
     variant: str = ""
     openapi_path: str = "/openapi.json"  # where the app serves the OpenAPI document of this route
     documented_path: str = ""  # the route's path in that document, when it differs from ``path``
+    paced: bool = True  # a server's probe holds the route in lock-step (see server_app.py)
 
 
-def endpoint_source(variant: Variant) -> str:
-    """The Python source of the variant's path operation function."""
+def declared_path(variant: Variant) -> str:
+    """Where the variant's route is served in its app."""
+    if variant.is_page:
+        return variant.page_path or PATH
+    return DECLARED_PREFIX[variant.axis.get("declaration", "app")] + PATH
+
+
+def declare(app: Any, variant: Variant, endpoint: Callable[..., Any], **route_kwargs: Any) -> str:
+    """Declare ``endpoint`` on ``app`` as the variant's declaration says; returns where it is served."""
+    from fastapi import APIRouter
+
+    how = variant.axis.get("declaration", "app")
+    if how == "app":
+        app.get(PATH, **route_kwargs)(endpoint)
+    elif how == "router":
+        router = APIRouter()
+        router.get(PATH, **route_kwargs)(endpoint)
+        app.include_router(router, prefix=DECLARED_PREFIX["router"])
+    else:
+        inner, outer = APIRouter(), APIRouter()
+        inner.get(PATH, **route_kwargs)(endpoint)
+        outer.include_router(inner, prefix="/inner")
+        app.include_router(outer, prefix="/outer")
+    return declared_path(variant)
+
+
+def endpoint_source(variant: Variant, params: str = "", prologue: str = "") -> str:
+    """The Python source of the variant's path operation function; a context route adds ``params``
+    (injected by FastAPI) and a ``prologue`` line the generator runs first."""
     a = variant.axis
     is_async = a["function"] == "async"
     annotation = ""
@@ -46,14 +81,19 @@ def endpoint_source(variant: Variant) -> str:
         annotation = f" -> {'AsyncIterable' if is_async else 'Iterable'}[{item}]"
     body = ("yield from chunks" if a["loop"] == "yield-from"
             else "for chunk in chunks:\n            yield chunk")
-    return (f"{'async def' if is_async else 'def'} stream(){annotation}:\n"
-            f"    with open_source({a['chunk']!r}) as chunks:\n"
+    return (f"{'async def' if is_async else 'def'} stream({params}){annotation}:\n"
+            + (f"    {prologue}\n" if prologue else "")
+            + f"    with open_source({a['chunk']!r}) as chunks:\n"
             f"        {body}\n")
 
 
-def _compile_endpoint(variant: Variant, open_source: OpenSource) -> Callable[..., Any]:
-    namespace: dict[str, Any] = {"open_source": open_source, "AsyncIterable": AsyncIterable, "Iterable": Iterable}
-    code = compile(endpoint_source(variant), f"<variant {variant.id}>", "exec")
+def _compile_endpoint(variant: Variant, open_source: OpenSource, params: str = "",
+                      prologue: str = "") -> Callable[..., Any]:
+    from fastapi import BackgroundTasks, Response
+
+    namespace: dict[str, Any] = {"open_source": open_source, "AsyncIterable": AsyncIterable, "Iterable": Iterable,
+                                 "Response": Response, "BackgroundTasks": BackgroundTasks}
+    code = compile(endpoint_source(variant, params, prologue), f"<variant {variant.id}>", "exec")
     exec(code, namespace)  # noqa: S102 - our own template, no outside input
     return namespace["stream"]
 
@@ -88,9 +128,17 @@ def build_route(scenario: Scenario, variant: Variant, open_source: OpenSource, *
     response_class = base
     if variant.axis["response"] == "subclass":
         response_class = type("ScenarioStreamingResponse", (base,), {"media_type": scenario.media_type})
-    endpoint = _compile_endpoint(variant, open_source)
+    kwargs = dict(route_kwargs or {})
+    if variant.context:
+        from .surround import context_route
+
+        around = context_route(variant, scenario, open_source)
+        endpoint = around.endpoint or _compile_endpoint(variant, open_source, around.params, around.prologue)
+        kwargs = {**around.route_kwargs, **kwargs}
+    else:
+        endpoint = _compile_endpoint(variant, open_source)
     if endpoint_hook is not None:
         endpoint = endpoint_hook(endpoint, variant)
     app = FastAPI()
-    app.get(PATH, response_class=response_class, **(route_kwargs or {}))(endpoint)
-    return Route(app, PATH, opens_resource=True)
+    path = declare(app, variant, endpoint, response_class=response_class, **kwargs)
+    return Route(app, path, opens_resource=True, paced=not variant.context or around.paced)

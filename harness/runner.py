@@ -179,16 +179,21 @@ class Runner:
         twins = []
         others = variant.twins(check.twins) if isinstance(check.twins, str) else check.twins(variant)
         mode = self.engine.modes(check.kind)[0] if check.kind is not Kind.NORMAL else NORMAL
-        for twin in others:
+        for other in others:
+            # a twin may name the kind of request it needs, ``(variant, "disconnect")``: one trace per
+            # way the engine performs it (none where it cannot; the trace's ``mode`` says which)
+            twin, kind = other if isinstance(other, tuple) else (other, None)
             if scenario.na_reason(twin):
                 twins.append((twin, None))
                 continue
-            got = self.trace(scenario, twin, mode)
-            if isinstance(got, EngineFailed):
-                raise got
-            if isinstance(got, BuildFailed):  # a twin that cannot be declared differs observably
-                got = Trace(self.engine.name, "", (AppException(0.0, "BuildFailed", str(got)),), 0.0)
-            twins.append((twin, got))
+            for twin_mode in [mode] if kind is None else self.engine.modes(Kind.parse(kind)):
+                got = self.trace(scenario, twin, twin_mode)
+                if isinstance(got, EngineFailed):
+                    raise got
+                if isinstance(got, BuildFailed):  # a twin that cannot be declared differs observably
+                    got = Trace(self.engine.name, "", (AppException(0.0, "BuildFailed", str(got)),), 0.0,
+                                mode=twin_mode.key)
+                twins.append((twin, got))
         return twins
 
     def judge(self, case: Case, checks: list[Check] | None = None) -> list[Result]:

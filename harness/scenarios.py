@@ -24,7 +24,7 @@ from .errors import ScenarioError, UsageError
 from .expectations import Expectation
 from .payload_files import FILE_BLOCKS, payload_file
 from .outcomes import Outcome
-from .probes import SOURCE_KINDS, LockStep, open_resource
+from .probes import MARKS, SOURCE_KINDS, LockStep, Marks, open_resource
 from .trace import Recorder
 from .variants import Variant, VariantFilter
 
@@ -136,7 +136,10 @@ class Scenario:
         return None
 
     def open(self, chunk_type: str, recorder: Recorder, gate: LockStep):
-        """Open the instrumented resource a route iterates inside its ``with`` block."""
+        """Open the instrumented resource a route iterates inside its ``with`` block (``MARKS``: the
+        request's :class:`Marks`, for the code around the route)."""
+        if chunk_type == MARKS:
+            return Marks(recorder, gate)
         if self.source == "generator":  # produced on the fly: the route never sees a list
             encode = chunk_type == "bytes" and self.is_text
             chunks = (lambda: (c.encode() for c in self.factory())) if encode else self.factory

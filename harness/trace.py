@@ -24,7 +24,8 @@ __all__ = [
     "TraceEvent", "ResponseStart", "BodyChunk", "AppSent", "LagSample", "ProbeSample", "StreamSummary",
     "GeneratorStep", "ResourceOpened", "ResourceClosed",
     "LockStepViolation", "AppException", "AppReturned", "DeadlineExceeded", "ClientDisconnected",
-    "ConnectionClosed", "GcRequested", "GcDone", "ServerSignalled", "ServerExited", "Trace", "Recorder",
+    "ConnectionClosed", "GcRequested", "GcDone", "ServerSignalled", "ServerExited", "Mark", "FinalSent",
+    "Trace", "Recorder",
     "LIFECYCLE", "lifecycle_violations", "event_to_json", "event_from_json",
 ]
 
@@ -53,6 +54,19 @@ class AppSent(TraceEvent):
     """Server side: the app handed a non-empty body message of ``size`` bytes to the server."""
 
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class FinalSent(TraceEvent):
+    """Server side: the app handed its final body message (``more_body`` false) to the server."""
+
+
+@dataclass(frozen=True, slots=True)
+class Mark(TraceEvent):
+    """Something the route's surroundings did, named (``dependency-exit``, ``background:route`` ...):
+    recorded by the app-side code of a context route (``surround.py``), in order with the rest."""
+
+    name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,4 +373,4 @@ class Recorder:
 _EVENT_TYPES.update({cls.__name__: cls for cls in (
     ResponseStart, BodyChunk, AppSent, LagSample, ProbeSample, MemorySample, StreamSummary, GeneratorStep, ResourceOpened, ResourceClosed, LockStepViolation, AppException,
     AppReturned, DeadlineExceeded, ClientDisconnected, ConnectionClosed, GcRequested, GcDone, ServerSignalled,
-    ServerExited)})
+    ServerExited, FinalSent, Mark)})

@@ -32,8 +32,17 @@ AXES: tuple[Axis, ...] = (
     Axis("loop", ("for", "yield-from"), ("for", "yieldfrom"), "`for ... yield` or `yield from`"),
     Axis("response", ("plain", "subclass"), ("plain", "subclass"),
          "`StreamingResponse` or a subclass with the scenario's `media_type`"),
+    # The default value has no label, so a variant declared on the app keeps its id.
+    Axis("declaration", ("app", "router", "nested"), ("", "router", "nested"),
+         "declared on the app (`@app.get`), on an `APIRouter` included with a prefix, or on a router "
+         "included into a router (`router`/`nested` on the `*-ann-bytes-for-*` variants only)"),
 )
 AXIS_BY_NAME = {a.name: a for a in AXES}
+
+# include_router() copies the route: its path, response_class, status_code and dependencies. What it
+# could lose is the route's, not the endpoint's, so the non-`app` declarations run on one annotation,
+# one chunk type and one loop (every function and response kind): the default run stays fast.
+DECLARED_THROUGH_ROUTERS = {"annotation": "matching", "chunk": "bytes", "loop": "for"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +51,9 @@ class Variant:
 
     axes: tuple[tuple[str, str], ...]
     page_path: str | None = None
+    # What surrounds the route (a status code, a dependency, a background task ... see surround.py):
+    # a context variant serves the checks on the route's surroundings, as a twin of its plain variant.
+    context: str = ""
 
     @property
     def axis(self) -> dict[str, str]:
@@ -51,7 +63,9 @@ class Variant:
     def id(self) -> str:
         if self.page_path:
             return f"page:{self.page_path}"
-        return "-".join(AXIS_BY_NAME[k].labels[AXIS_BY_NAME[k].values.index(v)] for k, v in self.axes)
+        labels = (AXIS_BY_NAME[k].labels[AXIS_BY_NAME[k].values.index(v)] for k, v in self.axes)
+        base = "-".join(label for label in labels if label)
+        return f"{base}~{self.context}" if self.context else base
 
     @property
     def is_page(self) -> bool:
@@ -63,10 +77,18 @@ class Variant:
         a = self.axis
         if a["function"] == "async" and a["loop"] == "yield-from":
             return "Python forbids `yield from` inside `async def` (SyntaxError): this point cannot be written"
+        if a.get("declaration", "app") != "app" and any(a[k] != v for k, v in DECLARED_THROUGH_ROUTERS.items()):
+            return ("declared through routers on the `*-ann-bytes-for-*` variants only: include_router() "
+                    "copies the route (path, response_class, status_code, dependencies), not the endpoint, "
+                    "so the endpoint's own axes are covered on the app")
         return None
 
     def replace(self, **changes: str) -> "Variant":
-        return Variant(tuple((k, changes.get(k, v)) for k, v in self.axes), self.page_path)
+        return Variant(tuple((k, changes.get(k, v)) for k, v in self.axes), self.page_path, self.context)
+
+    def with_context(self, context: str) -> "Variant":
+        """This variant with ``context`` around its route (``""``: the plain route)."""
+        return Variant(self.axes, self.page_path, context)
 
     def twins(self, axis: str) -> list["Variant"]:
         """The variants that differ from this one on ``axis`` only."""
@@ -75,14 +97,19 @@ class Variant:
 
 
 def all_variants() -> list[Variant]:
-    """The full product of the axes, n/a points included, in a stable order."""
+    """The product of the axes in a stable order, the points Python forbids included (``n/a``). The
+    ``declaration`` axis is defined on the ``*-ann-bytes-for-*`` points only (see
+    ``DECLARED_THROUGH_ROUTERS``): its other values are not points of the matrix at all, so they
+    cost no row, no result and no report space."""
     names = [a.name for a in AXES]
-    return [Variant(tuple(zip(names, combo))) for combo in itertools.product(*(a.values for a in AXES))]
+    points = [Variant(tuple(zip(names, combo))) for combo in itertools.product(*(a.values for a in AXES))]
+    return [v for v in points if v.axis["declaration"] == "app"
+            or all(v.axis[k] == value for k, value in DECLARED_THROUGH_ROUTERS.items())]
 
 
 def _page(path: str, function: str, annotation: str, chunk: str, loop: str, response: str) -> Variant:
     return Variant((("function", function), ("annotation", annotation), ("chunk", chunk), ("loop", loop),
-                    ("response", response)), page_path=path)
+                    ("response", response), ("declaration", "app")), page_path=path)
 
 
 # The page's 13 routes and where each sits on the axes; `scenario` says which page sample serves it.

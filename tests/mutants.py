@@ -355,3 +355,90 @@ def closes_file_object_only(scenario, variant, open_source):
 def close_unowned_files() -> None:
     while _UNOWNED:
         _UNOWNED.pop().close()
+
+
+# What surrounds the route (harness/surround.py): each mutant breaks one thing a context route relies on.
+
+class IgnoresStatus(StreamingResponse):
+    """A framework that sends every stream with 200, whatever the route declared or a dependency set
+    (fastapi#15937's shape)."""
+
+    def __init__(self, content, status_code=200, headers=None, media_type=None, background=None):
+        super().__init__(content, 200, headers, media_type, background)
+
+
+ignores_status_code = partial(build_route, response_base=IgnoresStatus)
+
+
+class DropsDependencyHeaders(StreamingResponse):
+    """A framework that adds the dependencies' headers to a copy: they never reach the client
+    (fastapi#16105's shape)."""
+
+    @property
+    def headers(self):
+        from starlette.datastructures import MutableHeaders
+
+        return MutableHeaders(raw=list(self.raw_headers))
+
+
+drops_dependency_headers = partial(build_route, response_base=DropsDependencyHeaders)
+
+
+class BackgroundFirst(StreamingResponse):
+    """A framework that runs the background tasks before it streams (and drops those added later)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        background, self.background = self.background, None
+        if background is not None:
+            await background()
+        await super().__call__(scope, receive, send)
+
+
+background_before_stream = partial(build_route, response_base=BackgroundFirst)
+
+
+class BackgroundTwice(StreamingResponse):
+    """A framework that runs the background tasks once more after the response (a retry, say)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        await super().__call__(scope, receive, send)
+        if self.background is not None:
+            await self.background()
+
+
+background_twice = partial(build_route, response_base=BackgroundTwice)
+
+
+def _swap_context(old: str, new: str):
+    def builder(scenario, variant, open_source):
+        return build_route(scenario, variant.with_context(new) if variant.context == old else variant, open_source)
+    return builder
+
+
+# Every dependency with yield closed right after the path operation function, before the response (what
+# FastAPI 0.106.0 to 0.117.x did): the page's database session is closed under the stream.
+closes_dependencies_early = _swap_context("teardown", "teardown-function")
+# `Depends(scope="function")` ignored: the dependency stays open for the whole response.
+ignores_function_scope = _swap_context("teardown-function", "teardown")
+
+
+def _without_checkpoint(endpoint, variant):
+    """The generator handed to the response as is, with no checkpoint between chunks (what FastAPI did
+    not do before fastapi#14680, and what a user returning ``StreamingResponse(gen())`` still gets)."""
+    if variant.context != "never-awaits":
+        return endpoint
+
+    async def handler():
+        return StreamingResponse(endpoint())
+    return handler
+
+
+no_checkpoint_between_chunks = partial(build_route, endpoint_hook=_without_checkpoint)
+
+
+def router_drops_response_class(scenario, variant, open_source):
+    """A framework whose include_router() loses the route's response_class: declared through a router,
+    the subclass's route goes out as a plain StreamingResponse (no media_type)."""
+    if variant.axis["declaration"] != "app":
+        variant = variant.replace(response="plain")
+    return build_route(scenario, variant, open_source)

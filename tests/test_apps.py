@@ -30,7 +30,7 @@ pytestmark = pytest.mark.needs_feature
 ROOT = Path(__file__).resolve().parents[1]
 CLEAN, BUFFERING = "examples.apps.clean:app", "examples.apps.buffering:app"
 # one async and one def route of the page's image, in the two response styles
-TWO_VARIANTS = ["annotation=matching", "loop=for", "chunk=bytes"]
+TWO_VARIANTS = ["annotation=matching", "loop=for", "chunk=bytes", "declaration=app"]
 
 
 def run_app(app: str, *, engines=("asgi",), scenarios=("png",), checks=(), variants=TWO_VARIANTS,
@@ -231,7 +231,7 @@ def test_pytest_with_one_option_collects_the_matrix_through_the_app_and_the_fixt
     result = pytester.runpytest("-p", "no:cacheprovider", "--stream-app", "team_app_plugin:app",
                                 "--stream-scenario=story", "--stream-check=incremental-delivery",
                                 "--stream-variant=function=async", "--stream-variant=annotation=none",
-                                "--stream-no-page", "-rf")
+                                "--stream-variant=declaration=app", "--stream-no-page", "-rf")
     outcomes = result.parseoutcomes()  # 4 async noann variants fail, 4 are n/a (yield from); the fixture's test passes
     assert (outcomes["passed"], outcomes["failed"], outcomes["inapplicable"]) == (1, 4, 4), outcomes
     result.stdout.fnmatch_lines(["*story/async-noann-*incremental-delivery through team_app_plugin:app*",
@@ -412,3 +412,12 @@ def test_mounted_variants_stay_out_of_the_teams_openapi():
     host.mount(SCENARIOS["story"], variant("def-noann-bytes-for-plain"), lambda chunk_type: iter(()))
     assert not [p for p in host.loaded.app.openapi()["paths"] if p.startswith("/_stream_harness")]
 
+
+
+def test_a_variant_declared_through_routers_is_mounted_in_the_team_app_too():
+    """FastAPI 0.165 keeps an included router as one entry of ``app.router.routes``: mounting must keep
+    it, or the variant is a 404 through the team's app."""
+    _, results = run_app(CLEAN, scenarios=("png",), checks=["chunk-order", "content-type"],
+                         variants=["def-ann-bytes-for-subclass-nested", "async-ann-bytes-for-plain-router"])
+    through = _through(results)
+    assert len(through) == 4 and all(r.outcome is Outcome.PASS for r in through), [r.detail for r in through]

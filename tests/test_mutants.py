@@ -64,6 +64,26 @@ CAUGHT += [
     ("loop-not-blocked", "blocking-read", "def-noann-bytes-yieldfrom-subclass", mutants.runs_def_on_the_loop,
      "was blocked"),
 ]
+CAUGHT += [  # what surrounds the route (harness/surround.py), on its scenario and variants
+    ("status-code", "long-stream", "async-ann-bytes-for-plain", mutants.ignores_status_code, "status_code= on the route"),
+    ("status-code", "long-stream", "def-ann-bytes-for-subclass-router", mutants.ignores_status_code, "201"),
+    ("response-headers", "long-stream", "async-ann-bytes-for-plain", mutants.drops_dependency_headers,
+     "x-harness-dependency"),
+    ("response-headers", "long-stream", "def-ann-bytes-for-plain-nested", mutants.drops_dependency_headers,
+     "did not reach the client"),
+    ("background-after-stream", "long-stream", "async-ann-bytes-for-plain", mutants.background_before_stream,
+     "before the last chunk"),
+    ("background-after-stream", "long-stream", "def-ann-bytes-for-subclass-router", mutants.background_twice,
+     "2 runs"),
+    ("dependency-teardown", "long-stream", "async-ann-bytes-for-plain", mutants.closes_dependencies_early,
+     "closed after 0 of 64 chunks"),
+    ("dependency-teardown", "long-stream", "def-ann-bytes-for-plain-router", mutants.ignores_function_scope,
+     'scope="function"'),
+    ("cancellable", "long-stream", "async-ann-bytes-for-plain", mutants.no_checkpoint_between_chunks,
+     "ran to its end"),
+    ("cancellable", "long-stream", "async-ann-bytes-for-subclass-nested", mutants.no_checkpoint_between_chunks,
+     "after the client left"),
+]
 # Checks whose passing app is not the stock FastAPI route: what passes instead (see below).
 PASSING = {"closure-on-disconnect": mutants.closes_on_disconnect}
 # Checks that only a server engine can exercise; their mutants run in test_servers.py.
@@ -102,6 +122,8 @@ def test_every_check_has_a_mutant():
     assert "mutants.sends_content_length" in open(servers.__file__).read()
     assert "mutants.keeps_abandoned_streams" in open(servers.__file__).read()
     assert "test_bounded_memory_measures_the_server_process" in open(servers.__file__).read()
+    assert "test_surround_checks_pass_on_the_stock_route_and_catch_their_mutants_on_every_server" in \
+        open(servers.__file__).read()
 
 
 @pytest.mark.parametrize("vid", ["def-ann-bytes-for-plain", "async-noann-bytes-yieldfrom-subclass".replace(
@@ -144,3 +166,23 @@ def test_media_type_only_per_instance_still_sends_the_header():
     """The openapi mutant is caught by openapi alone: the header it sends is right."""
     assert judge("content-type", "png", "async-noann-bytes-for-subclass",
                  mutants.media_type_only_per_instance).outcome is Outcome.PASS
+
+
+def test_the_declaration_axis_sees_what_include_router_loses():
+    """A router that drops the route's response_class (fastapi#15077's shape: what the route said lost on
+    the way through include_router): the app declaration passes, the router ones fail."""
+    assert judge("content-type", "png", "def-ann-bytes-for-subclass", mutants.router_drops_response_class
+                 ).outcome is Outcome.PASS
+    for vid in ("def-ann-bytes-for-subclass-router", "async-ann-bytes-for-subclass-nested"):
+        broken = judge("content-type", "png", vid, mutants.router_drops_response_class)
+        assert broken.outcome is Outcome.FAIL, broken.detail
+        assert judge("content-type", "png", vid).outcome is Outcome.PASS
+
+
+def test_surround_checks_say_where_they_run():
+    result = judge("status-code", "story", "async-ann-bytes-for-plain")
+    assert result.outcome is Outcome.NA and "'long-stream'" in result.detail
+    result = judge("dependency-teardown", "long-stream", "async-noann-bytes-for-plain")
+    assert result.outcome is Outcome.NA and "*-ann-bytes-for-*" in result.detail
+    result = judge("cancellable", "long-stream", "def-ann-bytes-for-plain")
+    assert result.outcome is Outcome.NA and "worker thread" in result.detail

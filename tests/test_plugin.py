@@ -21,7 +21,7 @@ def test_items_per_variant_and_check_with_readable_ids(pytester):
                                 "--collect-only", "-q")
     lines = [line for line in result.outlines if "::" in line]
     assert "mine/two.py::def-ann-bytes-for-plain::chunk-order" in lines
-    assert len(lines) == 48 * len(registry())
+    assert len(lines) == 56 * len(registry())  # 48 points, and 8 declared through routers
 
 
 def test_k_selects_and_n_a_points_are_counted_apart_from_genuine_skips(pytester):
@@ -33,7 +33,8 @@ def test_k_selects_and_n_a_points_are_counted_apart_from_genuine_skips(pytester)
         """)
     result = pytester.runpytest("--stream-harness", f"--stream-scenarios-dir={folder}",
                                 "--stream-no-builtin-scenarios", str(folder),
-                                "test_browser.py", "-k", "def-ann and chunk-order or needs_chromium")
+                                "--stream-variant=declaration=app", "test_browser.py",
+                                "-k", "def-ann and chunk-order or needs_chromium")
     outcomes = result.parseoutcomes()  # bytes: 4 pass; str: n/a (a binary scenario); one genuine skip
     assert (outcomes["passed"], outcomes["inapplicable"], outcomes["skipped"]) == (4, 4, 1), outcomes
 

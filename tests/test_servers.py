@@ -198,3 +198,30 @@ def test_chunks_merged_by_the_server_are_non_strict_merged_by_the_app_fail():
     with pytest.raises(Failure, match="the app itself sent them merged"):
         chunk_order(_wire_trace([b"abcd"], [4]), sc, v)
     assert chunk_order(_wire_trace([b"ab", b"cd"], [2, 2]), sc, v)
+
+
+SURROUND_MUTANTS = [("status-code", "ignores_status_code"), ("response-headers", "drops_dependency_headers"),
+                    ("background-after-stream", "background_before_stream"),
+                    ("dependency-teardown", "closes_dependencies_early"),
+                    ("dependency-teardown", "ignores_function_scope"),
+                    ("cancellable", "no_checkpoint_between_chunks")]
+
+
+@pytest.mark.parametrize("engine", INSTALLED)
+def test_surround_checks_pass_on_the_stock_route_and_catch_their_mutants_on_every_server(engine):
+    """The route's surroundings live in the server process: their marks travel the side channel, and the
+    order against what the server was handed (FinalSent) is the server's own."""
+    from harness.checks import get_checks
+    from harness.engines import get_engine
+    from harness.runner import Case, Runner
+
+    from .helpers import SCENARIOS, variant
+
+    names = list(dict.fromkeys(c for c, _ in SURROUND_MUTANTS))
+    with Runner(get_engine(engine), get_checks(names), lockstep_wait_s=0.5) as runner:
+        stock = runner.judge(Case(SCENARIOS["long-stream"], variant("async-ann-bytes-for-plain-router")))
+    assert [r.outcome for r in stock] == [Outcome.PASS] * len(names), [r.detail for r in stock]
+    for check, mutant in SURROUND_MUTANTS:
+        broken = judge(check, "long-stream", "async-ann-bytes-for-plain", getattr(mutants, mutant), engine=engine)
+        assert broken.outcome is Outcome.FAIL, (check, mutant, broken.detail)
+    assert not live_servers()

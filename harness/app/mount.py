@@ -62,12 +62,15 @@ def _insert_first(target: Any, prefix: str, small: Any) -> None:
     from fastapi import FastAPI
     from fastapi.routing import APIRoute, APIRouter
     from starlette.responses import JSONResponse
-    from starlette.routing import Mount
+    from starlette.routing import Mount, Route
 
     routes = target.router.routes
     before = len(routes)
     if isinstance(target, FastAPI) and isinstance(small, FastAPI):
-        target.include_router(APIRouter(routes=[r for r in small.router.routes if isinstance(r, APIRoute)]),
+        # the variant's path operations, not the small app's own /openapi.json and /docs; a route declared
+        # through a router is an included router there (FastAPI 0.165 includes routers lazily), kept as it is
+        own = [r for r in small.router.routes if isinstance(r, Route) and not isinstance(r, APIRoute)]
+        target.include_router(APIRouter(routes=[r for r in small.router.routes if r not in own]),
                               prefix=prefix, include_in_schema=False)  # the team's own document is theirs
 
         async def openapi(request) -> JSONResponse:

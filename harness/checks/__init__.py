@@ -123,7 +123,7 @@ def check(name: str, *, claim: str, twins: Any = None, kind: str | Kind = Kind.N
 
 
 def registry() -> dict[str, Check]:
-    from . import stream, parity, openapi, cut, framing, bounded_memory, loop_lag  # noqa: F401  (registered in this order, the order of columns)
+    from . import stream, parity, openapi, cut, framing, bounded_memory, loop_lag, surround  # noqa: F401  (registered in this order, the order of columns)
     return dict(_REGISTRY)
 
 

@@ -43,7 +43,7 @@ from ..modes import Kind
 from ..routes import Route
 from ..scenarios import load_scenarios, scenario_folders
 from .closure import settle
-from ..trace import AppException, AppReturned, AppSent, GcDone, GcRequested, MemorySample, event_to_json
+from ..trace import AppException, AppReturned, AppSent, FinalSent, GcDone, GcRequested, MemorySample, event_to_json
 from ..variants import PAGE_ROUTES, all_variants
 
 __all__ = ["ProbeApp", "app", "ENV", "route_path"]
@@ -115,9 +115,11 @@ class ProbeApp:
         scenario = self.scenarios.get(scenario_name)
         if scenario is None:
             return LookupError(f"no scenario {scenario_name!r}"), ""
-        variant = self.variants.get(_PAGE_BY_KEY.get(key, key))
+        base, _, context = key.partition("~")  # a context variant: <variant>~<context> (surround.py)
+        variant = self.variants.get(_PAGE_BY_KEY.get(base, base))
         if variant is None:
             return LookupError(f"no variant {key!r}"), ""
+        variant = variant.with_context(context) if context else variant
         cache_key = (scenario_name, variant.id)
         if self.host is not None:
             try:
@@ -211,7 +213,7 @@ class ProbeApp:
         loop = probe.loop = asyncio.get_running_loop()
         probe.task_ref = weakref.ref(asyncio.current_task())
         kind, _, at = headers.get(b"x-harness-mode", b"normal").decode().partition(":")
-        paced = headers.get(b"x-harness-lockstep", b"") == b"wire"
+        paced = headers.get(b"x-harness-lockstep", b"") == b"wire" and route.paced
         probe.gate = LockStep(probe.recorder, self.lockstep_wait_s,
                               raise_at=int(at) if Kind.parse(kind).rules.producer_raises and at else None)
         recorder = probe.recorder
@@ -223,6 +225,8 @@ class ProbeApp:
             if chunk:
                 recorder.add(AppSent(recorder.now(), len(message["body"])))
                 recorder.note_sent()
+            elif message.get("type") == "http.response.body" and not message.get("more_body"):
+                recorder.add(FinalSent(recorder.now()))
             await send(message)
             if chunk and paced and message.get("more_body"):
                 n = recorder.sent
