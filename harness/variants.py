@@ -208,10 +208,11 @@ def page_variants(page_sample: str) -> list[Variant]:
 
 
 # every axis of every form, with the values any form gives it (for --variant and scenario selections)
-_ALL_VALUES: dict[str, tuple[str, ...]] = {"form": FORMS}
+_ALL_VALUES: dict[str, tuple[str, ...]] = {}
 for _axes in FORM_AXES.values():
     for _a in _axes:
         _ALL_VALUES[_a.name] = tuple(dict.fromkeys(_ALL_VALUES.get(_a.name, ()) + _a.values))
+_ALL_VALUES["form"] = FORMS
 
 
 class VariantFilter:
