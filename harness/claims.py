@@ -17,6 +17,8 @@ from pathlib import Path
 __all__ = ["Claim", "claims_file", "load_claims", "plain"]
 
 FILE = "claims.md"
+# the sibling pages whose sections' anchors checks cite as "page#anchor" (harness.checks.CLAIM_PAGES)
+SIBLING_PAGES = ("stream-json-lines", "server-sent-events")
 _ROW = re.compile(r"^\|\s*([A-Z]\d+)\s*\|(.*)\|\s*$")  # C1 (Stream Data), D1, J1, S1 ...
 _TICKED = re.compile(r"`([^`]+)`")
 
@@ -47,10 +49,11 @@ def plain(text: str) -> str:
 
 def load_claims(path: Path | None = None) -> list[Claim]:
     path = path or claims_file()
-    out, section = [], ""
+    out, section, page = [], "", ""
     for line in path.read_text("utf-8").splitlines():
         if line.startswith("## "):
             section = plain(line[3:])
+            page = next((slug for slug in SIBLING_PAGES if f"/{slug}/" in line), "")
         m = _ROW.match(line)
         if not m:
             continue
@@ -59,7 +62,10 @@ def load_claims(path: Path | None = None) -> list[Claim]:
             continue
         anchor, promise, verified = cells[0], cells[1], " | ".join(cells[2:])
         ticked = _TICKED.findall(anchor)  # "`#anchor` (page)": the anchor is the code span
-        out.append(Claim(m.group(1), ticked[0] if ticked else plain(anchor), plain(promise),
+        anchor = ticked[0] if ticked else plain(anchor)
+        if page and anchor.startswith("#"):  # a sibling page's rows: checks cite them as "page#anchor"
+            anchor = page + anchor
+        out.append(Claim(m.group(1), anchor, plain(promise),
                          tuple(n for n in _TICKED.findall(verified) if re.fullmatch(r"[a-z0-9][a-z0-9-]*", n)),
                          section))
     return out

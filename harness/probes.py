@@ -54,14 +54,15 @@ class LockStep:
         ``enforce=False``: steps are recorded but nothing is waited for (several streams share it)."""
         self.recorder, self.wait_s, self.broken, self.raise_at = recorder, wait_s, not enforce, raise_at
         self.handed = 0  # non-empty chunks handed out so far
+        self.slack = 0  # how many chunks the producer may be ahead of the client (a form's own buffers)
 
     def step(self, index: int, chunk: str | bytes) -> None:
         """Called by the source before it hands out chunk ``index``."""
         rec = self.recorder
         if self.raise_at is not None and self.handed == self.raise_at:
             raise InjectedFailure(f"the producer failed on purpose after {self.handed} non-empty chunks")
-        need = self.handed
-        if need and not self.broken:
+        need = self.handed - self.slack
+        if need > 0 and not self.broken:
             on_loop = _on_event_loop()
             t0 = time.monotonic()
             if not (rec.reached(need) if on_loop else rec.wait_reached(need, self.wait_s)):

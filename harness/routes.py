@@ -42,6 +42,9 @@ class Route:
     openapi_path: str = "/openapi.json"  # where the app serves the OpenAPI document of this route
     documented_path: str = ""  # the route's path in that document, when it differs from ``path``
     paced: bool = True  # a server's probe holds the route in lock-step (see server_app.py)
+    method: str = "GET"  # SSE over POST (the SSE page's "SSE with POST")
+    body: bytes = b""  # the request body sent with it
+    headers: tuple[tuple[str, str], ...] = ()  # request headers the route needs (Last-Event-ID)
 
 
 def declared_path(variant: Variant) -> str:
@@ -115,6 +118,11 @@ def build_route(scenario: Scenario, variant: Variant, open_source: OpenSource, *
     from fastapi import FastAPI
     from fastapi.responses import StreamingResponse
 
+    if variant.form != "raw":  # JSON Lines and Server-Sent Events: their own family (forms.py)
+        from .forms import build_form_route
+
+        return build_form_route(scenario, variant, open_source, response_base=response_base,
+                                endpoint_hook=endpoint_hook, route_kwargs=route_kwargs)
     if variant.is_page:
         from . import page
 

@@ -15,13 +15,14 @@ from typing import Callable, Iterable
 from .app.encoding import decode_trace
 from .checks import Check, Verdict
 from .engines import Engine
+from .forms import form_missing_reason
 from .modes import NORMAL, Kind, Mode
 from .outcomes import BARE, Outcome, Result
 from .probes import LockStep
 from .routes import build_route
 from .scenarios import Scenario
 from .trace import AppException, LockStepViolation, Recorder, Trace
-from .variants import Variant, VariantFilter, all_variants, page_variants
+from .variants import Variant, VariantFilter, all_variants, form_variants, page_variants
 from .versions import feature_missing_reason
 
 __all__ = ["Case", "plan_cases", "Runner"]
@@ -43,9 +44,18 @@ def plan_cases(scenarios: Iterable[Scenario], vfilter: VariantFilter | None = No
     vfilter = vfilter or VariantFilter(None)
     cases = []
     for sc in scenarios:
-        variants = all_variants() + (page_variants(sc.page_sample) if include_page and sc.page_sample else [])
+        variants = _planned(sc) + (page_variants(sc.page_sample) if include_page and sc.page_sample else [])
         cases += [Case(sc, v) for v in variants if vfilter(v)]
     return cases
+
+
+def _planned(sc: Scenario) -> list[Variant]:
+    """A raw scenario's product; an item scenario's form families, without the variants it excludes
+    (the forms are new: what a scenario leaves out is not even planned, not a row of n/a)."""
+    if not sc.has_items:
+        return all_variants()
+    return [v for form in sc.forms for v in form_variants(form)
+            if not (sc.variants and not VariantFilter(list(sc.variants))(v))]
 
 
 class BuildFailed(Exception):
@@ -208,8 +218,9 @@ class Runner:
             own = [c for c in checks if not skip[c.name]]
             mine = {c.name: r for c, r in zip(own, self.judge(case, own))} if own else {}
             return [mine.get(c.name) or self._result(case, c, Outcome.NA, skip[c.name]) for c in checks]
-        if self.missing_reason:  # still try it, so the report shows what this FastAPI does instead
-            reason = f"{self.missing_reason}; observed: {_observed(self.trace(sc, v))}"
+        missing = self.missing_reason or form_missing_reason(v)
+        if missing:  # still try it, so the report shows what this FastAPI does instead
+            reason = f"{missing}; observed: {_observed(self.trace(sc, v))}"
             return [self._result(case, c, Outcome.UNSUPPORTED, reason) for c in checks]
         t0 = time.monotonic()
         got = self.trace(sc, v)

@@ -33,6 +33,9 @@ __all__ = ["Scenario", "scenario", "expect", "Expectation", "LoadError", "Scenar
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PAGE_SAMPLES = ("story", "png")
+# the sibling pages' samples (JSON Lines and Server-Sent Events: form_pages.py)
+ITEM_PAGE_SAMPLES = ("items", "priced-items", "logs", "chat")
+ITEM_FORMS = ("jsonl", "sse")
 # How many chunks of a factory are compared when it is opened twice at declaration (the whole payload
 # is materialised only when a check first needs it: a 64 MiB scenario must not slow every import).
 _PROBE_CHUNKS = 8
@@ -86,6 +89,12 @@ class Scenario:
     engines: tuple[str, ...] = ()  # when set, only these engines run it; on the others it is n/a
     expectations: tuple[Expectation, ...] = ()
     is_text: bool = False
+    forms: tuple[str, ...] = ("raw",)  # raw: chunks; jsonl / sse: the payload is items (``items=``)
+    status_code: int = 200  # the status code the routes declare (JSON Lines and SSE routes)
+
+    @property
+    def has_items(self) -> bool:
+        return self.forms != ("raw",)
 
     @property
     def chunks(self) -> tuple[str, ...] | tuple[bytes, ...]:
@@ -94,7 +103,7 @@ class Scenario:
         if cached is None:
             cached = tuple(self.factory())
             bad = next((c for c in cached if type(c) is not (str if self.is_text else bytes)), None)
-            if bad is not None:
+            if bad is not None and not self.has_items:
                 raise _fail(self.file, self.line, "chunks", f"only {'str' if self.is_text else 'bytes'} chunks "
                             "from the factory", f"an element of type {type(bad).__name__}")
             object.__setattr__(self, "_chunks", cached)
@@ -126,8 +135,14 @@ class Scenario:
         return self.chunks_as("bytes")
 
     def na_reason(self, variant: Variant) -> str | None:
+        if variant.form not in self.forms:
+            return f"scenario {self.name!r} is for the {'/'.join(self.forms)} form(s), not {variant.form}"
         if variant.na_reason:
             return variant.na_reason
+        if self.has_items:
+            if self.variants and not variant.is_page and not VariantFilter(list(self.variants))(variant):
+                return f"scenario {self.name!r} runs only the variants {' '.join(self.variants)}"
+            return None
         if variant.axis["chunk"] == "str" and not self.is_text:
             return f"scenario {self.name!r} is binary: it has no str form"
         if self.variants and not variant.is_page and not VariantFilter(list(self.variants))(variant):
@@ -140,6 +155,10 @@ class Scenario:
         request's :class:`Marks`, for the code around the route)."""
         if chunk_type == MARKS:
             return Marks(recorder, gate)
+        if self.has_items:  # chunk_type is the variant's item kind (data, event, raw)
+            from .forms import open_items
+
+            return open_items(self, chunk_type, recorder, gate)
         if self.source == "generator":  # produced on the fly: the route never sees a list
             encode = chunk_type == "bytes" and self.is_text
             chunks = (lambda: (c.encode() for c in self.factory())) if encode else self.factory
@@ -194,7 +213,8 @@ def _probe_factory(file: str, line: int, chunks: object) -> tuple[ChunkFactory, 
     return chunks, a
 
 
-def scenario(name: str, *, chunks: Chunks | ChunkFactory, description: str = "",
+def scenario(name: str, *, chunks: Chunks | ChunkFactory | None = None, items: Sequence[object] | None = None,
+             forms: Sequence[str] | None = None, status_code: int = 200, description: str = "",
              source: str = "list", media_type: str = "application/octet-stream",
              page_sample: str | None = None, deadline_s: float = 10.0,
              tags: Sequence[str] = (), block_s: float = 0.0, checks: Sequence[str] = (),
@@ -206,11 +226,20 @@ def scenario(name: str, *, chunks: Chunks | ChunkFactory, description: str = "",
     too big to write out or produced on the fly. ``source`` says how the route gets them: ``list``,
     ``file-like`` (an in-memory file), ``file`` (a real file on disk read in blocks) or ``generator``
     (the factory's iterator itself, never held whole). ``block_s`` makes the producer slow.
+
+    ``items`` instead of ``chunks``: JSON-able values (dicts with ``name`` and ``description`` for the
+    generated variants, which declare the page's ``Item``) that the JSON Lines and SSE variants yield
+    (``forms``, default both); ``status_code`` is what their routes declare.
     """
     caller = inspect.stack()[1]
     file, line = caller.filename, caller.lineno
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise _fail(file, line, "name", "a lower-case kebab-case string such as 'my-payload'", name)
+    if items is not None:
+        return _item_scenario(file, line, name, items, forms, status_code, description, page_sample, deadline_s,
+                              tags, block_s, checks, variants, engines, expect)
+    if chunks is None:
+        raise _fail(file, line, "chunks", "chunks= (a list or a factory), or items= for JSON Lines / SSE")
     factory, first = _probe_factory(file, line, chunks)
     kinds = {type(c) for c in first} or {bytes}  # no chunk at all is a valid, empty stream
     if not kinds <= {str, bytes} or len(kinds) != 1:
@@ -259,6 +288,49 @@ def scenario(name: str, *, chunks: Chunks | ChunkFactory, description: str = "",
                   variants=tuple(variants), engines=tuple(engines), expectations=tuple(dataclasses.replace(e, scenario=name) for e in expect), is_text=is_text)
     if not callable(chunks):
         object.__setattr__(sc, "_chunks", tuple(first))
+    return sc
+
+
+def _item_scenario(file, line, name, items, forms, status_code, description, page_sample, deadline_s, tags,
+                   block_s, checks, variants, engines, expect) -> Scenario:
+    """A scenario of items for the JSON Lines and SSE forms, validated field by field."""
+    import json
+
+    if isinstance(items, (str, bytes, dict)) or not isinstance(items, Sequence):
+        raise _fail(file, line, "items", "a list of JSON-able values", type(items).__name__)
+    for i, item in enumerate(items):
+        try:
+            json.dumps(item)
+        except (TypeError, ValueError) as exc:
+            raise _fail(file, line, f"items[{i}]", "a JSON-able value (dict, list, str, number, bool, None)",
+                        f"{type(item).__name__} ({exc})") from None
+    forms = tuple(forms) if forms is not None else ITEM_FORMS
+    if not forms or any(f not in ITEM_FORMS for f in forms):
+        raise _fail(file, line, "forms", f"a list of {', '.join(ITEM_FORMS)}", list(forms))
+    if not isinstance(status_code, int) or not 200 <= status_code < 300 or status_code in (204, 205):
+        raise _fail(file, line, "status_code", "a 2xx status code that allows a body", status_code)
+    if page_sample is not None and page_sample not in ITEM_PAGE_SAMPLES:
+        raise _fail(file, line, "page_sample", f"None or one of {', '.join(ITEM_PAGE_SAMPLES)}", page_sample)
+    if not isinstance(deadline_s, (int, float)) or deadline_s <= 0:
+        raise _fail(file, line, "deadline_s", "a positive number of seconds", deadline_s)
+    if not isinstance(block_s, (int, float)) or not 0 <= block_s <= 1:
+        raise _fail(file, line, "block_s", "seconds a chunk's read blocks, from 0 to 1", block_s)
+    for field_, value in (("checks", checks), ("variants", variants), ("engines", engines), ("tags", tags)):
+        if isinstance(value, str) or not all(isinstance(c, str) and c for c in value):
+            raise _fail(file, line, field_, "a list of names", value)
+    try:
+        VariantFilter(list(variants))
+    except UsageError as exc:
+        raise _fail(file, line, "variants", "selections as --variant takes them (axis=value or an id glob)",
+                    str(exc)) from None
+    if isinstance(expect, Expectation) or not all(isinstance(e, Expectation) for e in expect):
+        raise _fail(file, line, "expect", "a list of harness.expect(...) entries", expect)
+    frozen = tuple(items)
+    sc = Scenario(name=name, description=description, factory=lambda: frozen, source="list",
+                  media_type="", page_sample=page_sample, deadline_s=float(deadline_s), file=file, line=line,
+                  tags=tuple(tags), block_s=float(block_s), checks=tuple(checks), variants=tuple(variants),
+                  engines=tuple(engines), expectations=tuple(expect), forms=forms, status_code=status_code)
+    object.__setattr__(sc, "_chunks", frozen)
     return sc
 
 

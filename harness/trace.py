@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 __all__ = [
     "TraceEvent", "ResponseStart", "BodyChunk", "AppSent", "LagSample", "ProbeSample", "StreamSummary",
-    "GeneratorStep", "ResourceOpened", "ResourceClosed",
+    "GeneratorStep", "ProducerIdle", "ResourceOpened", "ResourceClosed",
     "LockStepViolation", "AppException", "AppReturned", "DeadlineExceeded", "ClientDisconnected",
     "ConnectionClosed", "GcRequested", "GcDone", "ServerSignalled", "ServerExited", "Mark", "FinalSent",
     "Trace", "Recorder",
@@ -108,6 +108,16 @@ class GeneratorStep(TraceEvent):
 
     index: int
     delivered: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProducerIdle(TraceEvent):
+    """The producer stood idle before item ``index`` for ``idle_s`` (SSE keep-alive); ``woken``: the
+    client received a message meanwhile (else it gave up at its deadline)."""
+
+    index: int
+    idle_s: float
+    woken: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,6 +381,7 @@ class Recorder:
 
 
 _EVENT_TYPES.update({cls.__name__: cls for cls in (
-    ResponseStart, BodyChunk, AppSent, LagSample, ProbeSample, MemorySample, StreamSummary, GeneratorStep, ResourceOpened, ResourceClosed, LockStepViolation, AppException,
+    ResponseStart, BodyChunk, AppSent, LagSample, ProbeSample, MemorySample, StreamSummary, GeneratorStep,
+    ProducerIdle, ResourceOpened, ResourceClosed, LockStepViolation, AppException,
     AppReturned, DeadlineExceeded, ClientDisconnected, ConnectionClosed, GcRequested, GcDone, ServerSignalled,
     ServerExited, FinalSent, Mark)})

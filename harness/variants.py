@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from .errors import UsageError
 
-__all__ = ["Axis", "AXES", "Variant", "all_variants", "page_variants", "VariantFilter"]
+__all__ = ["Axis", "AXES", "FORM_AXES", "FORMS", "Variant", "all_variants", "form_variants", "every_variant",
+           "page_variants", "variant_by_id", "VariantFilter"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,29 @@ AXIS_BY_NAME = {a.name: a for a in AXES}
 # one chunk type and one loop (every function and response kind): the default run stays fast.
 DECLARED_THROUGH_ROUTERS = {"annotation": "matching", "chunk": "bytes", "loop": "for"}
 
+# The form: how the yielded items become bytes. `raw` is the product above (Stream Data: chunks as
+# they are); `jsonl` and `sse` are families of their own, on axes of their own (what is yielded is
+# an item, not a chunk), so they never multiply the raw matrix.
+FORMS = ("raw", "jsonl", "sse")
+_FUNCTION = AXES[0]
+_ITEM_ANNOTATION = Axis("annotation", ("model", "plain", "none"), ("model", "plain", "noann"),
+                        "items declared as a Pydantic model (`AsyncIterable[Item]`), as a plain type "
+                        "(`AsyncIterable[dict]`), or not at all (`jsonable_encoder`)")
+_ITEM_LOOP = Axis("loop", ("for", "yield-from"), ("for", "yieldfrom"), "`for ... yield` or `yield from`")
+_SSE_ITEM = Axis("item", ("data", "event", "raw"), ("data", "event", "raw"),
+                 "SSE: plain items, `ServerSentEvent(data=..., event, id, retry, comment)`, or "
+                 "`ServerSentEvent(raw_data=...)`")
+_METHOD = Axis("method", ("get", "post"), ("get", "post"), "SSE: the path operation's HTTP method")
+FORM_AXES: dict[str, tuple[Axis, ...]] = {
+    "raw": AXES,
+    "jsonl": (_FUNCTION, _ITEM_ANNOTATION, _ITEM_LOOP),
+    "sse": (_FUNCTION, _ITEM_ANNOTATION, _SSE_ITEM, _ITEM_LOOP, _METHOD),
+}
+
+
+def _axis_of(form: str, name: str) -> Axis:
+    return next(a for a in FORM_AXES[form] if a.name == name)
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -54,17 +78,20 @@ class Variant:
     # What surrounds the route (a status code, a dependency, a background task ... see surround.py):
     # a context variant serves the checks on the route's surroundings, as a twin of its plain variant.
     context: str = ""
+    form: str = "raw"  # the family: its axes are FORM_AXES[form]
 
     @property
     def axis(self) -> dict[str, str]:
-        return dict(self.axes)
+        """The axis values, the form first (results carry it, so every report can show it)."""
+        return {"form": self.form, **dict(self.axes)}
 
     @property
     def id(self) -> str:
         if self.page_path:
-            return f"page:{self.page_path}"
-        labels = (AXIS_BY_NAME[k].labels[AXIS_BY_NAME[k].values.index(v)] for k, v in self.axes)
+            return f"page:{self.page_path}" if self.form == "raw" else f"page:{self.form}:{self.page_path}"
+        labels = (_axis_of(self.form, k).labels[_axis_of(self.form, k).values.index(v)] for k, v in self.axes)
         base = "-".join(label for label in labels if label)
+        base = base if self.form == "raw" else f"{self.form}-{base}"
         return f"{base}~{self.context}" if self.context else base
 
     @property
@@ -75,7 +102,7 @@ class Variant:
     def na_reason(self) -> str | None:
         """Why this point cannot exist in Python, if it cannot."""
         a = self.axis
-        if a["function"] == "async" and a["loop"] == "yield-from":
+        if a.get("function") == "async" and a.get("loop") == "yield-from":
             return "Python forbids `yield from` inside `async def` (SyntaxError): this point cannot be written"
         if a.get("declaration", "app") != "app" and any(a[k] != v for k, v in DECLARED_THROUGH_ROUTERS.items()):
             return ("declared through routers on the `*-ann-bytes-for-*` variants only: include_router() "
@@ -84,16 +111,18 @@ class Variant:
         return None
 
     def replace(self, **changes: str) -> "Variant":
-        return Variant(tuple((k, changes.get(k, v)) for k, v in self.axes), self.page_path, self.context)
+        return Variant(tuple((k, changes.get(k, v)) for k, v in self.axes), self.page_path, self.context, self.form)
 
     def with_context(self, context: str) -> "Variant":
         """This variant with ``context`` around its route (``""``: the plain route)."""
-        return Variant(self.axes, self.page_path, context)
+        return Variant(self.axes, self.page_path, context, self.form)
 
     def twins(self, axis: str) -> list["Variant"]:
-        """The variants that differ from this one on ``axis`` only."""
+        """The variants that differ from this one on ``axis`` only (of those its family plans)."""
         current = self.axis[axis]
-        return [self.replace(**{axis: v}) for v in AXIS_BY_NAME[axis].values if v != current]
+        planned = {v.id for v in form_variants(self.form)} if self.form != "raw" else None
+        twins = [self.replace(**{axis: v}) for v in _axis_of(self.form, axis).values if v != current]
+        return [t for t in twins if planned is None or t.id in planned]
 
 
 def all_variants() -> list[Variant]:
@@ -105,6 +134,41 @@ def all_variants() -> list[Variant]:
     points = [Variant(tuple(zip(names, combo))) for combo in itertools.product(*(a.values for a in AXES))]
     return [v for v in points if v.axis["declaration"] == "app"
             or all(v.axis[k] == value for k, value in DECLARED_THROUGH_ROUTERS.items())]
+
+
+def _sse_planned(axis: dict[str, str]) -> bool:
+    """SSE over POST is planned on one point per item kind (async, model, for): the method changes how
+    the request arrives, not how items are encoded, so the whole product again would only cost time."""
+    return axis["method"] == "get" or (axis["function"], axis["annotation"], axis["loop"]) == ("async", "model", "for")
+
+
+def form_variants(form: str) -> list[Variant]:
+    """The product of a form's own axes (n/a points kept, unplanned points left out), stable order."""
+    if form == "raw":
+        return all_variants()
+    names = [a.name for a in FORM_AXES[form]]
+    points = [Variant(tuple(zip(names, combo)), form=form)
+              for combo in itertools.product(*(a.values for a in FORM_AXES[form]))]
+    return [v for v in points if form != "sse" or _sse_planned(dict(v.axes))]
+
+
+def every_variant() -> list[Variant]:
+    """Every generated and reference variant of every form."""
+    return ([v for f in FORMS for v in form_variants(f)] + [v for _, v in PAGE_ROUTES.values()]
+            + [v for _, v in FORM_PAGE_ROUTES.values()])
+
+
+def variant_by_id(vid: str) -> Variant | None:
+    return _BY_ID().get(vid)
+
+
+def _BY_ID() -> dict[str, Variant]:  # noqa: N802 - a cached table
+    if not _ID_CACHE:
+        _ID_CACHE.update({v.id: v for v in every_variant()})
+    return _ID_CACHE
+
+
+_ID_CACHE: dict[str, Variant] = {}
 
 
 def _page(path: str, function: str, annotation: str, chunk: str, loop: str, response: str) -> Variant:
@@ -133,9 +197,49 @@ PAGE_ROUTES: dict[str, tuple[str, Variant]] = {
 }
 
 
+def _form_page(form: str, path: str, function: str, annotation: str, **more: str) -> Variant:
+    axes = [("function", function), ("annotation", annotation)]
+    if form == "sse":
+        axes.append(("item", more.get("item", "data")))
+    axes.append(("loop", "for"))
+    if form == "sse":
+        axes.append(("method", more.get("method", "get")))
+    return Variant(tuple(axes), page_path=path, form=form)
+
+
+# The sibling pages' samples, as written there (`forms.page_app` serves them); keyed by variant id.
+FORM_PAGE_ROUTES: dict[str, tuple[str, Variant]] = {
+    v.id: (sample, v)
+    for sample, v in [
+        ("items", _form_page("jsonl", "/items/stream", "async", "model")),
+        ("items", _form_page("jsonl", "/items/stream-no-async", "def", "model")),
+        ("items", _form_page("jsonl", "/items/stream-no-annotation", "async", "none")),
+        ("items", _form_page("jsonl", "/items/stream-no-async-no-annotation", "def", "none")),
+        ("items", _form_page("sse", "/items/stream", "async", "model")),
+        ("items", _form_page("sse", "/items/stream-no-async", "def", "model")),
+        ("items", _form_page("sse", "/items/stream-no-annotation", "async", "none")),
+        ("items", _form_page("sse", "/items/stream-no-async-no-annotation", "def", "none")),
+        ("priced-items", _form_page("sse", "/items/stream-events", "async", "model", item="event")),
+        ("logs", _form_page("sse", "/logs/stream", "async", "model", item="raw")),
+        ("priced-items", _form_page("sse", "/items/stream-resume", "async", "model", item="event")),
+        ("chat", _form_page("sse", "/chat/stream", "async", "model", item="event", method="post")),
+    ]
+}
+
+
 def page_variants(page_sample: str) -> list[Variant]:
-    """The page's reference routes for one of its samples (``story`` or ``png``)."""
-    return [v for s, v in PAGE_ROUTES.values() if s == page_sample]
+    """The page's reference routes for one of its samples (``story``, ``png``; ``items``, ``priced-items``,
+    ``logs``, ``chat`` for the sibling pages)."""
+    return ([v for s, v in PAGE_ROUTES.values() if s == page_sample]
+            + [v for s, v in FORM_PAGE_ROUTES.values() if s == page_sample])
+
+
+# every axis of every form, with the values any form gives it (for --variant and scenario selections)
+_ALL_VALUES: dict[str, tuple[str, ...]] = {}
+for _axes in FORM_AXES.values():
+    for _a in _axes:
+        _ALL_VALUES[_a.name] = tuple(dict.fromkeys(_ALL_VALUES.get(_a.name, ()) + _a.values))
+_ALL_VALUES["form"] = FORMS
 
 
 class VariantFilter:
@@ -156,16 +260,16 @@ class VariantFilter:
             self.globs.append(part)
             return
         name, value = (s.strip() for s in part.split("=", 1))
-        axis = AXIS_BY_NAME.get(name)
-        if axis is None:
-            raise UsageError(f"--variant {part!r}: unknown axis {name!r}; axes are: {', '.join(AXIS_BY_NAME)}")
-        if value not in axis.values:
+        values = _ALL_VALUES.get(name)
+        if values is None:
+            raise UsageError(f"--variant {part!r}: unknown axis {name!r}; axes are: {', '.join(_ALL_VALUES)}")
+        if value not in values:
             raise UsageError(f"--variant {part!r}: axis {name!r} has no value {value!r}; "
-                             f"values are: {', '.join(axis.values)}")
+                             f"values are: {', '.join(values)}")
         self.by_axis.setdefault(name, set()).add(value)
 
     def __call__(self, variant: Variant) -> bool:
-        axis = variant.axis
-        if any(axis[name] not in values for name, values in self.by_axis.items()):
+        axis = variant.axis  # an axis the variant's form does not have: not selected by a value of it
+        if any(axis.get(name) not in values for name, values in self.by_axis.items()):
             return False
         return not self.globs or any(fnmatch.fnmatchcase(variant.id, g) for g in self.globs)

@@ -10,7 +10,7 @@ from harness.outcomes import Result
 from harness.routes import build_route
 from harness.runner import Case, Runner
 from harness.scenarios import load_scenarios
-from harness.variants import PAGE_ROUTES, Variant, all_variants
+from harness.variants import PAGE_ROUTES, Variant, all_variants, variant_by_id
 
 SCENARIOS = load_scenarios().scenarios
 
@@ -26,6 +26,8 @@ def latest_results(output_dir: Path) -> Path:
 
 
 def variant(vid: str) -> Variant:
+    if vid.startswith(("jsonl-", "sse-", "page:jsonl:", "page:sse:")):
+        return variant_by_id(vid)
     if vid.startswith("page:"):
         return PAGE_ROUTES[vid[len("page:"):]][1]
     (found,) = [v for v in all_variants() if v.id == vid]

@@ -442,3 +442,133 @@ def router_drops_response_class(scenario, variant, open_source):
     if variant.axis["declaration"] != "app":
         variant = variant.replace(response="plain")
     return build_route(scenario, variant, open_source)
+
+# --- JSON Lines and Server-Sent Events (the jsonl and sse forms) ------------------------------------------
+# FastAPI encodes items in its routing layer, not in a response class, so these mutants either wrap the
+# stock route in an ASGI middleware that changes what it sends (a proxy or a framework regression), or
+# serve the items through a naive encoder of their own.
+
+import dataclasses  # noqa: E402
+
+
+def _wrapping(middleware):
+    """A builder: the stock route of the variant, behind ``middleware(app) -> app``."""
+    def builder(scenario, variant, open_source):
+        route = build_route(scenario, variant, open_source)
+        return dataclasses.replace(route, app=middleware(route.app))
+    builder.__name__ = middleware.__name__
+    return builder
+
+
+def _rewrite_start(change):
+    def middleware(app):
+        async def wrapped(scope, receive, send):
+            async def rewriting(message):
+                if message["type"] == "http.response.start":
+                    message = change(dict(message))
+                await send(message)
+            await app(scope, receive, rewriting)
+        return wrapped
+    return middleware
+
+
+def _drop_header(name: bytes):
+    return _rewrite_start(lambda m: {**m, "headers": [(k, v) for k, v in m["headers"] if k.lower() != name]})
+
+
+def strips_accel_buffering(app):
+    """A proxy or framework that drops ``X-Accel-Buffering: no``."""
+    return _drop_header(b"x-accel-buffering")(app)
+
+
+def sends_json_content_type(app):
+    """The stream goes out as ``application/json``."""
+    return _rewrite_start(lambda m: {**m, "headers": [(k, v) for k, v in m["headers"] if k.lower() != b"content-type"]
+                                     + [(b"content-type", b"application/json")]})(app)
+
+
+def sends_default_status(app):
+    """The declared status_code is dropped: 200 goes out (fastapi#15937, FastAPI 0.134-0.135)."""
+    return _rewrite_start(lambda m: {**m, "status": 200})(app)
+
+
+def drops_keepalive(app):
+    """No keep-alive reaches the client: the ``: ping`` comments are dropped."""
+    async def wrapped(scope, receive, send):
+        async def dropping(message):
+            if message["type"] == "http.response.body" and message.get("body", b"").startswith(b":"):
+                return
+            await send(message)
+        await app(scope, receive, dropping)
+    return wrapped
+
+
+def buffers_whole_body(app):
+    """Every body message held until the last, then all sent as one (a buffering proxy)."""
+    async def wrapped(scope, receive, send):
+        held = []
+
+        async def holding(message):
+            if message["type"] != "http.response.body":
+                return await send(message)
+            held.append(message.get("body", b""))
+            if not message.get("more_body"):
+                await send({"type": "http.response.body", "body": b"".join(held), "more_body": False})
+        await app(scope, receive, holding)
+    return wrapped
+
+
+def ends_normally_on_error(app):
+    """A middleware that catches what the app raised mid-stream and ends the body normally."""
+    async def wrapped(scope, receive, send):
+        ended = False
+
+        async def tracking(message):
+            nonlocal ended
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                ended = True
+            await send(message)
+        try:
+            await app(scope, receive, tracking)
+        except Exception:
+            if not ended:
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+    return wrapped
+
+
+strips_accel_buffering_route = _wrapping(strips_accel_buffering)
+sends_json_content_type_route = _wrapping(sends_json_content_type)
+sends_default_status_route = _wrapping(sends_default_status)
+drops_keepalive_route = _wrapping(drops_keepalive)
+buffers_whole_body_route = _wrapping(buffers_whole_body)
+ends_normally_on_error_route = _wrapping(ends_normally_on_error)
+
+
+def _naive_items_app(scenario, variant, open_source, encode, media_type):
+    """A framework of its own: each item from the variant's source through ``encode``."""
+    from fastapi.responses import StreamingResponse as Streaming
+
+    kind = f"{variant.form}:{variant.axis.get('item', 'data')}"
+
+    def body():
+        with open_source(kind) as items:
+            for item in items:
+                yield encode(item)
+    app = FastAPI()
+    app.get(PATH)(lambda: Streaming(body(), media_type=media_type))
+    return Route(app, PATH, opens_resource=True)
+
+
+def jsonl_pretty_printed(scenario, variant, open_source):
+    """JSON Lines written with ``indent``: a value spans several lines."""
+    return _naive_items_app(scenario, variant, open_source,
+                            lambda item: json.dumps(item, indent=1) + "\n", "application/jsonl")
+
+
+def sse_data_not_split(scenario, variant, open_source):
+    """SSE whose encoder puts multi-line data after one ``data:`` (the next lines become junk fields)."""
+    def encode(item):
+        data = item.raw_data if hasattr(item, "raw_data") and item.raw_data is not None else json.dumps(
+            getattr(item, "data", item))
+        return f"data: {data}\n\n"
+    return _naive_items_app(scenario, variant, open_source, encode, "text/event-stream")

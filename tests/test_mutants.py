@@ -84,6 +84,31 @@ CAUGHT += [  # what surrounds the route (harness/surround.py), on its scenario a
     ("cancellable", "long-stream", "async-ann-bytes-for-subclass-nested", mutants.no_checkpoint_between_chunks,
      "after the client left"),
 ]
+
+# JSON Lines and Server-Sent Events (the jsonl and sse forms)
+CAUGHT += [
+    ("chunk-order", "items", "jsonl-def-model-for", mutants.buffers_whole_body_route, "in one message"),
+    ("chunk-order", "adversarial-items", "sse-async-noann-event-for-get", mutants.buffers_whole_body_route,
+     "in one message"),
+    ("incremental-delivery", "long-items", "jsonl-def-model-for", mutants.buffers_whole_body_route, "worker thread"),
+    ("incremental-delivery", "long-items", "sse-def-model-data-for-get", mutants.buffers_whole_body_route,
+     "worker thread"),
+    ("content-type", "items", "jsonl-async-model-for", mutants.sends_json_content_type_route, "application/jsonl"),
+    ("content-type", "items", "sse-def-noann-data-for-get", mutants.sends_json_content_type_route,
+     "text/event-stream"),
+    ("openapi", "items", "jsonl-async-model-for", mutants.undocumented_route, "No OpenAPI operation"),
+    ("openapi", "items", "sse-async-model-data-for-post", mutants.undocumented_route, "No OpenAPI operation"),
+    ("jsonl-lines", "adversarial-items", "jsonl-async-noann-for", mutants.jsonl_pretty_printed, "not one JSON value"),
+    ("sse-events", "adversarial-items", "sse-async-noann-raw-for-get", mutants.sse_data_not_split, "Event 0"),
+    ("sse-headers", "items", "sse-async-model-data-for-get", mutants.strips_accel_buffering_route, "x-accel"),
+    ("sse-keepalive", "idle-items", "sse-def-model-data-for-get", mutants.drops_keepalive_route, "No keep-alive"),
+    ("status-code", "accepted-items", "jsonl-async-model-for", mutants.sends_default_status_route, "202"),
+    ("status-code", "accepted-items", "sse-def-noann-data-for-get", mutants.sends_default_status_route, "202"),
+    ("item-validation", "invalid-item", "jsonl-async-model-for", mutants.ends_normally_on_error_route,
+     "ended normally"),
+    ("item-validation", "invalid-item", "jsonl-def-model-for", mutants.ends_normally_on_error_route,
+     "ended normally"),
+]
 # Checks whose passing app is not the stock FastAPI route: what passes instead (see below).
 PASSING = {"closure-on-disconnect": mutants.closes_on_disconnect}
 # Checks that only a server engine can exercise; their mutants run in test_servers.py.

@@ -89,6 +89,7 @@ class Check:
     kind: Kind = Kind.NORMAL  # how its request is performed (harness/modes.py)
     applies: Any = None  # (scenario, variant) -> None, or why not: asked before any request is made
     side_requests: tuple[str, ...] = ()  # what else it reads besides the stream: "openapi"
+    forms: tuple[str, ...] = ("raw", "jsonl", "sse")  # the forms it judges; on the others it is n/a
 
     @property
     def doc(self) -> str:
@@ -102,11 +103,17 @@ SIDE_REQUESTS = ("openapi",)
 
 
 def check(name: str, *, claim: str, twins: Any = None, kind: str | Kind = Kind.NORMAL,
-          applies: Callable[..., str | None] | None = None, side_requests: tuple[str, ...] = ()
-          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Register ``func`` as check ``name``; a second registration of the name from elsewhere is refused."""
-    if not claim.startswith("#"):
-        raise ValueError(f"check {name!r}: claim must be a section anchor such as '#no-annotation', got {claim!r}")
+          applies: Callable[..., str | None] | None = None, side_requests: tuple[str, ...] = (),
+          forms: tuple[str, ...] = ("raw", "jsonl", "sse")) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register ``func`` as check ``name``; a second registration of the name from elsewhere is refused.
+
+    ``claim`` is an anchor of the Stream Data page (``#no-annotation``) or ``page#anchor`` of a sibling
+    page (``stream-json-lines#json-lines``, ``server-sent-events#technical-details``). ``forms``: the
+    forms it judges; a variant of another form is ``n/a`` before any request is made."""
+    page, _, anchor = claim.partition("#")
+    if not anchor or page not in CLAIM_PAGES:
+        raise ValueError(f"check {name!r}: claim must be a section anchor such as '#no-annotation' or "
+                         f"'stream-json-lines#json-lines', got {claim!r}")
     parsed = Kind.parse(kind, f"check {name!r}: ")
     unknown = [s for s in side_requests if s not in SIDE_REQUESTS]
     if unknown:
@@ -117,13 +124,29 @@ def check(name: str, *, claim: str, twins: Any = None, kind: str | Kind = Kind.N
         existing = _REGISTRY.get(name)
         if existing is not None and existing.func.__qualname__ != func.__qualname__:
             raise ValueError(f"check {name!r} is already registered by {existing.func.__module__}")
-        _REGISTRY[name] = Check(name, claim, func, twins, parsed, applies, tuple(side_requests))
+        _REGISTRY[name] = Check(name, claim, func, twins, parsed, _for_forms(name, forms, applies),
+                                tuple(side_requests), tuple(forms))
         return func
     return register
 
 
+CLAIM_PAGES = ("", "stream-json-lines", "server-sent-events")  # "": the Stream Data page
+
+
+def _for_forms(name: str, forms: tuple[str, ...], applies: Callable[..., str | None] | None):
+    """``applies`` preceded by the form rule, so the runner asks one question before any request."""
+    if set(forms) >= {"raw", "jsonl", "sse"}:
+        return applies
+
+    def form_applies(scenario, variant) -> str | None:
+        if variant.form not in forms:
+            return f"{name} judges the {'/'.join(forms)} form(s), not {variant.form}"
+        return applies(scenario, variant) if applies else None
+    return form_applies
+
+
 def registry() -> dict[str, Check]:
-    from . import stream, parity, openapi, cut, framing, bounded_memory, loop_lag, surround  # noqa: F401  (registered in this order, the order of columns)
+    from . import stream, parity, openapi, cut, framing, bounded_memory, loop_lag, forms, surround  # noqa: F401  (registered in this order, the order of columns)
     return dict(_REGISTRY)
 
 

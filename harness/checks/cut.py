@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..trace import (AppException, AppReturned, ClientDisconnected, ConnectionClosed, DeadlineExceeded, GcDone,
                      GcRequested, GeneratorStep,
                      ResourceClosed, ServerExited, ServerSignalled, lifecycle_violations)
+from ..forms import SSE_READ_AHEAD
 from ..modes import CUT_AT
 from . import Failure, NonStrict, NotApplicable, check, show
 
@@ -54,14 +55,20 @@ def _closure(trace, cut, what: str, within_s: float = CLOSE_WITHIN_S) -> str:
     raise Failure(f"The resource was never closed after {what}", expected=f"{opened[0].resource} closed", seen=seen)
 
 
-def _cuttable(scenario, needed: int) -> None:
+def _cuttable(scenario, variant, needed: int) -> None:
+    """n/a unless the payload outlasts the cut: an SSE producer runs up to ``SSE_READ_AHEAD`` items
+    ahead of the client (FastAPI's keep-alive streams), so a short payload may be produced whole before
+    the client leaves, and whether it was is a race: the verdict would flip from run to run."""
+    if variant.form == "sse":
+        needed += SSE_READ_AHEAD + 1
     if sum(1 for c in scenario.chunks if c) < needed:
         raise NotApplicable(f"the payload has fewer than {needed} non-empty chunks: it cannot be cut after "
-                            f"{CUT_AT} of them")
+                            f"{CUT_AT} of them" + (f" with the producer up to {SSE_READ_AHEAD} items ahead (SSE)"
+                                                   if variant.form == "sse" else ""))
 
 
-def _disconnect(trace, scenario):
-    _cuttable(scenario, CUT_AT)
+def _disconnect(trace, scenario, variant):
+    _cuttable(scenario, variant, CUT_AT)
     cuts = trace.of(ClientDisconnected)
     if not cuts:
         raise Failure("The client never got to disconnect mid-stream",
@@ -80,7 +87,7 @@ def closure_on_disconnect(trace, scenario, variant):
     is closed within 1 s without help (``pass``), only after a GC (``non-strict``) or never (``fail``)."""
     if variant.is_page and variant.page_path.startswith("/story/"):
         raise NotApplicable("the page's story routes open no resource")
-    cut, _ = _disconnect(trace, scenario)
+    cut, _ = _disconnect(trace, scenario, variant)
     return _closure(trace, cut, "the disconnect")
 
 
@@ -88,7 +95,7 @@ def closure_on_disconnect(trace, scenario, variant):
 def generator_stops_on_disconnect(trace, scenario, variant):
     """After the client left, the generator produces at most a few more chunks: it must not run on
     to the end of the payload for nobody."""
-    cut, before = _disconnect(trace, scenario)
+    cut, before = _disconnect(trace, scenario, variant)
     after = len(trace.after(cut, GeneratorStep))
     left = len(scenario.chunks) - before
     if left <= MAX_STEPS_AFTER_DISCONNECT:
@@ -106,7 +113,7 @@ def generator_stops_on_disconnect(trace, scenario, variant):
 def closure_on_error(trace, scenario, variant):
     """The producer raises after a few chunks: the resource is closed, and the response is visibly
     broken (no final message / no terminating chunk), so a truncated body never passes as complete."""
-    _cuttable(scenario, CUT_AT + 1)
+    _cuttable(scenario, variant, CUT_AT + 1)
     failures = trace.of(AppException) + trace.of(ConnectionClosed)
     cut = failures[0] if failures else None
     verdict = None

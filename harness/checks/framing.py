@@ -19,8 +19,17 @@ def framing(trace, scenario, variant):
         raise Failure("The stream is not sent with chunked transfer encoding",
                       expected="transfer-encoding: chunked and no content-length",
                       seen=f"transfer-encoding: {te or 'none'}, content-length: {[v.decode() for v in cl] or 'none'}")
-    expected = [c for c in scenario.wire_chunks if c]
     seen = [m.data for m in trace.body_messages if m.data]
+    if variant.form != "raw":  # one HTTP chunk per item (line, event)
+        from ..forms import expected_messages
+        from .forms import match_message
+
+        items = expected_messages(scenario, variant)
+        if len(seen) == len(items) and not any(match_message(e, d, variant.form) for e, d in zip(items, seen)):
+            return f"chunked, {len(seen)} HTTP chunks, one per item"
+        raise NonStrict("HTTP chunks are not one per item", expected=f"{len(items)} HTTP chunks",
+                        seen=f"{len(seen)} HTTP chunks", detail="chunk-order and the form's check judge the content")
+    expected = [c for c in scenario.wire_chunks if c]
     if seen != expected:
         i = first_difference(seen, expected)
         if b"".join(seen) == b"".join(expected):

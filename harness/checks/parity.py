@@ -55,7 +55,7 @@ def _compare(trace, variant, twins, axis: str) -> str:
     return "identical to " + ", ".join(v.id for v, _ in comparable)
 
 
-@check("annotation-neutral", claim="#no-annotation", twins="annotation", side_requests=("openapi",))
+@check("annotation-neutral", claim="#no-annotation", twins="annotation", side_requests=("openapi",), forms=("raw",))
 def annotation_neutral(trace, scenario, variant, twins):
     """Matching, missing and mismatched return annotations give identical responses and OpenAPI:
     FastAPI does not use the annotation of a streaming path operation."""

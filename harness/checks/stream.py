@@ -21,10 +21,34 @@ def _require_response(trace) -> None:
         raise Failure("Unexpected status", expected=200, seen=trace.status, detail=trace.failure_cause or "")
 
 
+def _item_order(trace, scenario, variant):
+    """JSON Lines and SSE: each yielded item is one body message (one line, one event), in order."""
+    from ..forms import expected_messages
+    from .forms import _require, match_message
+
+    _require(trace, scenario)
+    expected = expected_messages(scenario, variant)
+    seen = [m.data for m in trace.body_messages if m.data]
+    problems = lifecycle_violations(trace.events)
+    for i, want in enumerate(expected):
+        why = match_message(want, seen[i], variant.form) if i < len(seen) else "no more messages"
+        if why:
+            raise Failure(f"Message {i} is not item {i}", expected=want.wire, seen=seen[i] if i < len(seen) else None,
+                          detail=f"{why}; {len(seen)} non-empty messages seen, {len(expected)} items"
+                                 + "".join(f"; {p}" for p in problems) + _cause(trace))
+    if len(seen) != len(expected) or problems:
+        raise Failure("The response messages are not one per item, then the end", expected=len(expected),
+                      seen=len(seen), detail="; ".join(problems) + _cause(trace))
+    return f"{len(expected)} items, one message each, in order, then the final message"
+
+
 @check("chunk-order", claim="#a-streamingresponse-with-yield")
 def chunk_order(trace, scenario, variant):
     """Each yielded chunk is one body message, in order, boundary for boundary (str sent as UTF-8),
-    then exactly one final message with ``more_body`` false and nothing after it."""
+    then exactly one final message with ``more_body`` false and nothing after it. JSON Lines and SSE:
+    each item is one message (one line, one event) in order."""
+    if variant.form != "raw":
+        return _item_order(trace, scenario, variant)
     _require_response(trace)
     expected = [c for c in scenario.wire_chunks if c]
     seen = [m.data for m in trace.body_messages if m.data]
@@ -57,7 +81,11 @@ def chunk_order(trace, scenario, variant):
 @check("content-type", claim="#a-custom-pngstreamingresponse")
 def content_type(trace, scenario, variant):
     """A plain ``StreamingResponse`` sends no Content-Type at all; a subclass sends exactly its
-    ``media_type``."""
+    ``media_type``. JSON Lines: ``application/jsonl``; SSE: ``text/event-stream``."""
+    if variant.form != "raw":
+        from .forms import content_type_of_form
+
+        return content_type_of_form(trace, scenario, variant)
     _require_response(trace)
     values = [v.decode("latin-1") for v in trace.header_values("content-type")]
     if variant.axis["response"] == "plain":
@@ -95,7 +123,7 @@ def _transformation_hint(expected: bytes, seen: bytes, chunks: list[bytes]) -> s
     return ""
 
 
-@check("no-json-coercion", claim="#a-streamingresponse-with-yield")
+@check("no-json-coercion", claim="#a-streamingresponse-with-yield", forms=("raw",))
 def no_json_coercion(trace, scenario, variant):
     """Chunks arrive byte for byte: nothing quoted, escaped, JSON-encoded or re-encoded, whatever
     they contain (JSON look-alikes, quotes, backslashes, newlines, non-ASCII, NUL, invalid UTF-8)."""

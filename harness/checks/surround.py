@@ -16,6 +16,7 @@ from ..surround import (DECLARED_STATUS, DEPENDENCY_COOKIE, DEPENDENCY_HEADER, D
 from ..trace import (AppException, AppReturned, ClientDisconnected, DeadlineExceeded, FinalSent, GcDone,
                      GcRequested, GeneratorStep, Mark, lifecycle_violations)
 from ..variants import DECLARED_THROUGH_ROUTERS
+from .forms import declares_status, item_status_code
 from . import Failure, NonStrict, NotApplicable, check
 
 __all__ = ["status_code", "response_headers", "background_after_stream", "dependency_teardown", "cancellable",
@@ -75,11 +76,19 @@ def _twin(twins, context: str, mode: str = "normal"):
     return found
 
 
-@check("status-code", claim="#a-streamingresponse-with-yield",
-       twins=lambda v: [v.with_context("status-declared"), v.with_context("status-dependency")], applies=_applies)
+def _status_applies(scenario, variant) -> str | None:
+    return declares_status(scenario, variant) if variant.form != "raw" else _applies(scenario, variant)
+
+
+@check("status-code", claim="#a-streamingresponse-with-yield", side_requests=("openapi",), applies=_status_applies,
+       twins=lambda v: [] if v.form != "raw" else [v.with_context("status-declared"),
+                                                    v.with_context("status-dependency")])
 def status_code(trace, scenario, variant, twins):
     """A streaming route declared with ``status_code=201``, and one whose dependency sets 206 on the
-    injected ``Response``, send that status, then the whole stream (fastapi#15937's shape)."""
+    injected ``Response``, send that status, then the whole stream (fastapi#15937's shape); a JSON
+    Lines or SSE route declared with ``status_code=202`` sends it, and documents it."""
+    if variant.form != "raw":
+        return item_status_code(trace, scenario, variant)
     notes = []
     for context, status, how in (("status-declared", DECLARED_STATUS, "status_code= on the route"),
                                  ("status-dependency", DEPENDENCY_STATUS, "set by a dependency")):
@@ -93,7 +102,7 @@ def status_code(trace, scenario, variant, twins):
     return ", ".join(notes) + ", each with the whole stream"
 
 
-@check("response-headers", claim="#a-streamingresponse-with-yield",
+@check("response-headers", forms=("raw",), claim="#a-streamingresponse-with-yield",
        twins=lambda v: [v.with_context("headers")], applies=_applies)
 def response_headers(trace, scenario, variant, twins):
     """A header and a cookie a dependency sets on the injected ``Response`` reach the client with the
@@ -125,7 +134,7 @@ def _background_note(got) -> str:
     return f"{_where(got)}{ran_s} ran ({ended})"
 
 
-@check("background-after-stream", claim="#background-tasks-and-dependencies-with-yield-technical-details",
+@check("background-after-stream", forms=("raw",), claim="#background-tasks-and-dependencies-with-yield-technical-details",
        twins=lambda v: [(v.with_context("background"), kind) for kind in ("normal", "disconnect", "error")],
        applies=_applies)
 def background_after_stream(trace, scenario, variant, twins):
@@ -176,7 +185,7 @@ def _exit_after_cut(got) -> str:
     return f"{_where(got)}closed"
 
 
-@check("dependency-teardown", claim="#dependencies-with-yield-and-streamingresponse-technical-details",
+@check("dependency-teardown", forms=("raw",), claim="#dependencies-with-yield-and-streamingresponse-technical-details",
        twins=lambda v: [(v.with_context("teardown"), kind) for kind in ("normal", "disconnect", "error")]
        + [(v.with_context("teardown-function"), "normal")], applies=_applies)
 def dependency_teardown(trace, scenario, variant, twins):
@@ -213,7 +222,7 @@ def dependency_teardown(trace, scenario, variant, twins):
             "chunk; " + ", ".join(cut))
 
 
-@check("cancellable", claim="#a-streamingresponse-with-yield",
+@check("cancellable", forms=("raw",), claim="#a-streamingresponse-with-yield",
        twins=lambda v: [(v.with_context("never-awaits"), "disconnect")], applies=_async_only)
 def cancellable(trace, scenario, variant, twins):
     """An ``async def`` generator that never awaits (the page's own shape, fastapi#14680) stops soon

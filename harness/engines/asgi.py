@@ -61,18 +61,24 @@ class LoopThread:
             self.loop.close()
 
 
-def _scope(path: str, spec_version: str, state: dict[str, Any] | None = None) -> dict[str, Any]:
+def _scope(path: str, spec_version: str, state: dict[str, Any] | None = None,
+           request: tuple[str, bytes, tuple] = ("GET", b"", ())) -> dict[str, Any]:
+    method, body, extra = request
     headers = [(b"host", b"harness.invalid")] + [(k.encode(), v.encode()) for k, v in CLIENT_HEADERS]
+    headers += [(k.encode(), v.encode()) for k, v in extra]
+    if body:
+        headers.append((b"content-length", str(len(body)).encode()))
     return {
         "type": "http", "asgi": {"version": "3.0", "spec_version": spec_version}, "http_version": "1.1",
-        "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode("ascii"), "query_string": b"",
+        "method": method, "scheme": "http", "path": path, "raw_path": path.encode("ascii"), "query_string": b"",
         "root_path": "", "headers": headers, "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 80), "state": dict(state or {}),  # a copy of the lifespan's state, as servers do
     }
 
 
 async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spec_version: str,
-                 mode: Mode, state: dict[str, Any] | None = None) -> None:
+                 mode: Mode, state: dict[str, Any] | None = None,
+                 request: tuple[str, bytes, tuple] = ("GET", b"", ())) -> None:
     """One request: an empty request body, then the response, cut where ``mode`` says."""
     client_left = asyncio.Event()
     request_given = False
@@ -82,7 +88,7 @@ async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spe
         nonlocal request_given
         if not request_given:
             request_given = True
-            return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": request[1], "more_body": False}
         await client_left.wait()
         return {"type": "http.disconnect"}
 
@@ -109,7 +115,7 @@ async def _drive(app: Any, path: str, recorder: Recorder, deadline_s: float, spe
             recorder.add(AppException(recorder.now(), "UnexpectedMessage", f"ASGI message of type {kind!r}"))
 
     try:
-        await asyncio.wait_for(app(_scope(path, spec_version, state), receive, send), deadline_s)
+        await asyncio.wait_for(app(_scope(path, spec_version, state, request), receive, send), deadline_s)
     except asyncio.TimeoutError:
         recorder.add(DeadlineExceeded(recorder.now(), deadline_s))
     except (Exception, asyncio.CancelledError) as exc:  # the app under test raised: recorded, judged
@@ -163,11 +169,12 @@ class AsgiEngine(Engine):
         """Both ASGI disconnect styles; no server process to shut down in-process."""
         return modes_for(kind, DISCONNECT_STYLES, servers=False)
 
-    def call(self, app: Any, path: str, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> None:
-        """Run one request to completion or deadline."""
+    def call(self, app: Any, path: str, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL,
+             request: tuple[str, bytes, tuple] = ("GET", b"", ())) -> None:
+        """Run one request (``request``: method, body, extra headers) to completion or deadline."""
         self.start()
         spec = "2.4" if mode.style == "send-oserror" else self.spec_version
-        future = self._loop.submit(_drive(app, path, recorder, deadline_s, spec, mode, self._state))
+        future = self._loop.submit(_drive(app, path, recorder, deadline_s, spec, mode, self._state, request))
         try:
             future.result(deadline_s + BACKSTOP_GRACE_S)
         except concurrent.futures.CancelledError:
@@ -179,14 +186,14 @@ class AsgiEngine(Engine):
             stuck.loop.call_soon_threadsafe(stuck.loop.stop)
 
     def openapi_operation(self, app: Any, path: str, deadline_s: float,
-                          openapi_path: str = "/openapi.json") -> dict | None:
+                          openapi_path: str = "/openapi.json", method: str = "GET") -> dict | None:
         """GET ``openapi_path`` through the same ASGI path and return the GET operation for ``path``
         (the document decoded first if a middleware compressed it)."""
         rec = Recorder()
         self.call(app, openapi_path, rec, deadline_s)
         body = decode_trace(rec.freeze(self.name, openapi_path)).body
         try:
-            return json.loads(body)["paths"][path]["get"]
+            return json.loads(body)["paths"][path][method.lower()]
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -219,7 +226,8 @@ class AsgiEngine(Engine):
 
             async def one(index: int) -> None:
                 rec, t0 = Recorder(), time.monotonic()
-                await _drive(route.app, route.path, rec, deadline_s, self.spec_version, NORMAL, self._state)
+                await _drive(route.app, route.path, rec, deadline_s, self.spec_version, NORMAL, self._state,
+                             (route.method, route.body, route.headers))
                 done.append((index, rec, time.monotonic() - t0))
             await asyncio.gather(*(one(i) for i in range(streams)))
             stop.set()
@@ -239,13 +247,13 @@ class AsgiEngine(Engine):
             return recorder.freeze(self.name, route.path, mode=mode.key)
         if mode.wants_closure_watch:
             with gc_paused():
-                self.call(route.app, route.path, recorder, deadline_s, mode)
+                self.call(route.app, route.path, recorder, deadline_s, mode, (route.method, route.body, route.headers))
                 watch_closure(recorder, self._settle, self._collect, lambda: bool(recorder.of_kind(ResourceClosed)))
         else:
-            self.call(route.app, route.path, recorder, deadline_s, mode)
+            self.call(route.app, route.path, recorder, deadline_s, mode, (route.method, route.body, route.headers))
         operation = (self.openapi_operation(route.app, route.documented_path or route.path, deadline_s,
-                                            route.openapi_path) if route.openapi_path and mode.rules.side_requests
-                     else None)
+                                            route.openapi_path, route.method)
+                     if route.openapi_path and mode.rules.side_requests else None)
         spec = "2.4" if mode.style == "send-oserror" else self.spec_version
         return recorder.freeze(self.name, route.path, operation, notes=(f"ASGI spec_version {spec}",),
                                mode=mode.key)
