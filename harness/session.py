@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import expectations as expect
+from .app import encoding
 from .app.attribute import APP as APP_DIFFERS, APP_HELPS, attribute, classify
 from .app.lifespan import STARTUP_DEADLINE_S, LifespanFailed, check_lifespan
 from .app.load import AppError, LoadedApp, load_app, parse_spec
@@ -302,6 +303,7 @@ def open_session(selection: Selection, gate_options: GateOptions | None = None, 
     app) so both front ends refuse the same mistakes the same way, before anything runs.
     ``app``: the already loaded ``--app`` (the pytest plugin checks it at configure time)."""
     gate_options = gate_options or GateOptions()
+    encoding.configure(selection.accept_encoding)  # what every request of the run offers
     expectations_file = expect.find_file(gate_options.expectations, root, disabled=gate_options.no_expectations)
     file_entries = expect.load(expectations_file) if expectations_file else []  # a bad file stops before any work
     scenario_set = load_scenarios(selection.scenario_folders())

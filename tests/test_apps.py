@@ -421,3 +421,67 @@ def test_a_variant_declared_through_routers_is_mounted_in_the_team_app_too():
                          variants=["def-ann-bytes-for-subclass-nested", "async-ann-bytes-for-plain-router"])
     through = _through(results)
     assert len(through) == 4 and all(r.outcome is Outcome.PASS for r in through), [r.detail for r in through]
+
+
+_UNKNOWN_CODING = """
+from fastapi import FastAPI
+
+
+class LabelsItCompress:
+    \"\"\"Says the body is in an encoding no browser decodes (``compress``, LZW): bytes unchanged.\"\"\"
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        async def labelled(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"content-encoding", b"compress")]}
+            await send(message)
+        await self.app(scope, receive, labelled)
+
+
+app = FastAPI()
+app.add_middleware(LabelsItCompress)
+"""
+
+
+def test_an_encoding_the_harness_cannot_decode_is_its_error_never_a_failure_of_the_stack(tmp_path):
+    (tmp_path / "team_compress.py").write_text(_UNKNOWN_CODING)
+    try:
+        _, results = run_app("team_compress:app", app_dir=str(tmp_path), checks=["chunk-order", "openapi"])
+    finally:
+        sys.modules.pop("team_compress", None)
+    through = _through(results)
+    assert through and all(r.outcome is Outcome.ERROR for r in through), [r.outcome for r in through]
+    assert all("'compress', which the harness has no decoder for" in r.detail and "not a verdict" in r.detail
+               for r in through)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
+def test_every_coding_a_browser_offers_is_decoded_message_by_message(coding):
+    """One compressor per coding, flushed after each message as a streaming middleware does: each
+    message decodes to exactly its own bytes, in order."""
+    import zlib
+
+    import brotli
+    import zstandard
+
+    from harness.app.encoding import decode_trace
+    from harness.trace import BodyChunk, ResponseStart, Trace
+
+    chunks = [b"first chunk ", b"", b"second, a little longer chunk ", b"third"]
+    if coding in ("gzip", "deflate"):
+        z = zlib.compressobj(wbits=16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS)
+        wire = [z.compress(c) + z.flush(zlib.Z_SYNC_FLUSH) for c in chunks] + [z.flush()]
+    elif coding == "br":
+        b = brotli.Compressor()
+        wire = [b.process(c) + b.flush() for c in chunks] + [b.finish()]
+    else:
+        zc = zstandard.ZstdCompressor().compressobj()
+        wire = [zc.compress(c) + zc.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK) for c in chunks] + [zc.flush()]
+    events = (ResponseStart(0.0, 200, ((b"content-encoding", coding.encode()),)),
+              *(BodyChunk(0.0, w, i < len(wire) - 1) for i, w in enumerate(wire)))
+    decoded = decode_trace(Trace("asgi", "/", events, 0.0))
+    assert [m.data for m in decoded.body_messages] == chunks + [b""]
+    assert f"decoded from Content-Encoding {coding}" in decoded.decoded
