@@ -485,3 +485,23 @@ def test_every_coding_a_browser_offers_is_decoded_message_by_message(coding):
     decoded = decode_trace(Trace("asgi", "/", events, 0.0))
     assert [m.data for m in decoded.body_messages] == chunks + [b""]
     assert f"decoded from Content-Encoding {coding}" in decoded.decoded
+
+
+def test_each_variant_reaches_the_team_app_the_way_it_is_declared():
+    """``@app.get``: an ``APIRoute`` with its ``.endpoint`` directly in the team's routes (what
+    route-aware middleware looks up); through a router: an included router, as the team's own."""
+    from fastapi.routing import APIRoute
+
+    from harness.app.load import load_app, parse_spec
+    from harness.app.mount import AppHost, mount_prefix
+    from .helpers import SCENARIOS, variant
+
+    host = AppHost(load_app(parse_spec("examples.apps.clean:app", str(ROOT))))
+    direct = host.mount(SCENARIOS["story"], variant("def-ann-bytes-for-plain"), lambda chunk_type: iter(()))
+    host.mount(SCENARIOS["story"], variant("def-ann-bytes-for-plain-router"), lambda chunk_type: iter(()))
+    routes = host.loaded.target.router.routes
+    on_app = [r for r in routes if isinstance(r, APIRoute) and r.path == direct.path]
+    assert len(on_app) == 1 and on_app[0].endpoint.__name__ == "stream"
+    router_prefix = mount_prefix("story", "def-ann-bytes-for-plain-router")
+    assert not [r for r in routes if isinstance(r, APIRoute) and r.path.startswith(router_prefix)] or \
+        not hasattr(routes[0], "original_router")  # FastAPI < 0.165 flattens included routers into APIRoutes
