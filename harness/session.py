@@ -119,6 +119,13 @@ class Session:
         setup = EngineSetup(tuple(str(d) for d in self.selection.scenarios_dirs), through,
                             builtin_scenarios=self.selection.builtin_scenarios)
         performer = get_engine(engine, setup)
+        if through is None and self.app is not None and self.app.patches and performer.in_process:
+            # importing the app patched Starlette/FastAPI in this interpreter: bare runs in one that never did
+            from .app.isolated import IsolatedRunner
+
+            performer.stop()
+            return IsolatedRunner(self.selection, engine,  # type: ignore[return-value]
+                                  [c.name for c in (self.checks if checks is None else checks)])
         builder = self.builder
         if through is not None and performer.in_process:  # mounted into the team's app, here
             self._host = self._host or AppHost(self.app)
@@ -269,7 +276,9 @@ class Session:
         if self.app is None:
             return {}
         return {**self.app.spec.to_json(), "kind": self.app.kind, "middleware": self.app.middleware,
-                "stack": self.app.describe(), "prefix": PREFIX}
+                "stack": self.app.describe(), "prefix": PREFIX, "patched": self.app.patches,
+                "bare_in_process": "a fresh interpreter that never imported the app" if self.app.patches
+                else "this interpreter"}
 
     def header(self, wall_time_s: float = 0.0, engine_times: dict[str, float] | None = None) -> RunInfo:
         """The results file's run header: the same fields whichever front end ran the session."""

@@ -487,7 +487,7 @@ def test_every_coding_a_browser_offers_is_decoded_message_by_message(coding):
     assert f"decoded from Content-Encoding {coding}" in decoded.decoded
 
 
-def test_each_variant_reaches_the_team_app_the_way_it_is_declared():
+def test_each_variant_reaches_the_team_app_the_way_it_is_declared(stacks):
     """``@app.get``: an ``APIRoute`` with its ``.endpoint`` directly in the team's routes (what
     route-aware middleware looks up); through a router: an included router, as the team's own."""
     from fastapi.routing import APIRoute
@@ -496,7 +496,7 @@ def test_each_variant_reaches_the_team_app_the_way_it_is_declared():
     from harness.app.mount import AppHost, mount_prefix
     from .helpers import SCENARIOS, variant
 
-    host = AppHost(load_app(parse_spec("examples.apps.clean:app", str(ROOT))))
+    host = AppHost(load_app(parse_spec("team_stacks:fastapi_app", str(stacks))))
     direct = host.mount(SCENARIOS["story"], variant("def-ann-bytes-for-plain"), lambda chunk_type: iter(()))
     host.mount(SCENARIOS["story"], variant("def-ann-bytes-for-plain-router"), lambda chunk_type: iter(()))
     routes = host.loaded.target.router.routes
@@ -505,3 +505,49 @@ def test_each_variant_reaches_the_team_app_the_way_it_is_declared():
     router_prefix = mount_prefix("story", "def-ann-bytes-for-plain-router")
     assert not [r for r in routes if isinstance(r, APIRoute) and r.path.startswith(router_prefix)] or \
         not hasattr(routes[0], "original_router")  # FastAPI < 0.165 flattens included routers into APIRoutes
+
+
+_PATCHES_STARLETTE = '''
+"""Patches Starlette for the whole process when imported, as instrumentation does: every
+StreamingResponse collects its whole body, then sends it in one message."""
+from fastapi import FastAPI
+from starlette.responses import StreamingResponse
+
+_original = StreamingResponse.__call__
+
+
+async def _buffering_call(self, scope, receive, send):
+    held = []
+
+    async def hold(message):
+        if message["type"] == "http.response.body":
+            held.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            message = {**message, "body": b"".join(held)}
+        await send(message)
+    await _original(self, scope, receive, hold)
+
+
+StreamingResponse.__call__ = _buffering_call
+app = FastAPI()
+'''
+
+
+def test_an_import_that_patches_starlette_process_wide_is_attributed_to_the_app(tmp_path):
+    """The bare twin runs in a fresh interpreter that never imported the app: the buffering the
+    patch causes is the app's, not FastAPI's. In a process of its own (the patch stays for good)."""
+    (tmp_path / "team_patch.py").write_text(_PATCHES_STARLETTE)
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--app", "team_patch:app", "--app-dir",
+                           str(tmp_path), "--scenario", "story", "--no-page", "--check", "incremental-delivery",
+                           "--variant", "def-ann-bytes-for-plain", "--variant", "async-ann-bytes-for-plain",
+                           "--output-dir", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the gate fails on the app's problem
+    data = json.loads(latest_results(out).read_text())
+    assert any("StreamingResponse.__call__" in p for p in data["run"]["app"]["patched"])
+    through = [r for r in data["results"] if r["app"] != BARE]
+    bare = [r for r in data["results"] if r["app"] == BARE]
+    assert len(through) == 2 and all(r["outcome"] == "fail" and r["extra"]["attributed_to"] == APP for r in through)
+    assert all(r["outcome"] == "pass" for r in bare)
+    assert all("bare ran in a fresh interpreter" in r["detail"] for r in through)

@@ -197,6 +197,9 @@ class LoadedApp:
     app: Any  # what the harness calls: the object the spec names (or the factory returned)
     target: Any  # the Starlette/FastAPI app the variants are mounted into
     middleware: list[str] = field(default_factory=list)
+    # Starlette/FastAPI callables importing the app replaced process-wide (patches.py): the in-process
+    # bare twin then runs in a fresh interpreter (isolated.py)
+    patches: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -209,7 +212,12 @@ class LoadedApp:
 
     def describe(self) -> str:
         stack = " > ".join(self.middleware) if self.middleware else "no middleware"
-        return f"{self.label} ({self.kind}; middleware outermost first: {stack})"
+        patched = ""
+        if self.patches:
+            shown = ", ".join(self.patches[:4]) + (f" and {len(self.patches) - 4} more" if len(self.patches) > 4 else "")
+            patched = (f"; importing it replaced, for the whole process: {shown} (bare ran in a fresh interpreter "
+                       "that never imported it)")
+        return f"{self.label} ({self.kind}; middleware outermost first: {stack}{patched})"
 
 
 def _import_module(spec: AppSpec) -> Any:
@@ -233,7 +241,11 @@ def _import_module(spec: AppSpec) -> Any:
 
 
 def load_app(spec: AppSpec) -> LoadedApp:
-    """Import, resolve, call the factory if asked, and check the result is an app the harness can use."""
+    """Import, resolve, call the factory if asked, and check the result is an app the harness can use;
+    note what the import (and the factory) replaced in Starlette and FastAPI for the whole process."""
+    from .patches import replaced, snapshot
+
+    before = snapshot()
     obj = _import_module(spec)
     for part in spec.attr.split("."):
         if not hasattr(obj, part):
@@ -271,7 +283,7 @@ def load_app(spec: AppSpec) -> LoadedApp:
                        "`.app` chain is a FastAPI or Starlette app, so the harness has no router to mount its "
                        "variant routes into; expected a FastAPI or Starlette app, or a pure ASGI middleware whose "
                        "`.app` attribute leads to one.")
-    return LoadedApp(spec, obj, target, describe_middleware(obj))
+    return LoadedApp(spec, obj, target, describe_middleware(obj), replaced(before))
 
 
 def _show_type(obj: Any) -> str:
