@@ -54,6 +54,10 @@ _OPTIONS: dict[str, dict[str, Any]] = {
     "app": dict(default=None, metavar="MODULE:ATTR",
                 help="run every check through your own app (MODULE:ATTR, or MODULE:FACTORY() to call a factory): "
                      "the variants are mounted under /_stream_harness in it, and run bare beside it for comparison"),
+    "accept-encoding": dict(default=None, metavar="CODINGS",
+                            help="the Accept-Encoding every request offers (default: what a current browser offers, "
+                                 "'gzip, deflate, br, zstd'; 'identity' for none); every answer is decoded message by "
+                                 "message before bytes are compared"),
     "app-dir": dict(default=None, metavar="DIR",
                     help="the folder --app's MODULE is imported from (default: the current directory)"),
     # the gate (harness/expectations.py)
@@ -88,6 +92,7 @@ class Selection:
     deadline_s: float | None = None
     app: str | None = None  # --app MODULE:ATTR / MODULE:FACTORY()
     app_dir: str | None = None
+    accept_encoding: str | None = None  # None: the browser default (harness/app/encoding.py)
 
     @classmethod
     def from_values(cls, get: Callable[[str], Any], prefix: str = "") -> "Selection":
@@ -97,7 +102,8 @@ class Selection:
                    variants=_csv(value("variant")), engines=_csv(value("engine")) or ["asgi"],
                    scenarios_dirs=list(value("scenarios-dir") or []),
                    builtin_scenarios=not value("no-builtin-scenarios"), include_page=not value("no-page"),
-                   deadline_s=value("deadline"), app=value("app"), app_dir=value("app-dir"))
+                   deadline_s=value("deadline"), app=value("app"), app_dir=value("app-dir"),
+                   accept_encoding=value("accept-encoding"))
 
     def scenario_folders(self) -> list[Path]:
         """Every folder the run loads scenarios from, the built-ins first."""
@@ -112,7 +118,7 @@ class Selection:
                 "engines": self.engines, "scenarios_dirs": [str(p) for p in self.scenarios_dirs],
                 "builtin_scenarios": self.builtin_scenarios,
                 "include_page": self.include_page, "deadline_s": self.deadline_s,
-                "app": self.app, "app_dir": self.app_dir}
+                "app": self.app, "app_dir": self.app_dir, "accept_encoding": self.accept_encoding}
 
 
 @dataclass

@@ -12,7 +12,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from .app.encoding import decode_trace
+from .app.encoding import UndecodableBody, decode_trace
 from .checks import Check, Verdict
 from .engines import Engine
 from .forms import form_missing_reason
@@ -136,6 +136,8 @@ class Runner:
             return route
         try:
             return decode_trace(self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s, mode))
+        except UndecodableBody as exc:  # the harness cannot read the body: its error, not a verdict
+            return EngineFailed(str(exc))
         except Exception as exc:  # a dead server, a broken side channel: reported, the run goes on
             return EngineFailed(f"the {self.engine.name} engine failed during a {mode.kind.value} request: "
                                 f"{type(exc).__name__}: {exc}")
@@ -167,7 +169,10 @@ class Runner:
                                   f"{mode.kind.value} requests: {type(exc).__name__}: {exc}")
             traces = [failed] * len(items)
         for key, got in zip(keys, traces):
-            self._traces[key] = got if isinstance(got, BuildFailed) else decode_trace(got)
+            try:
+                self._traces[key] = got if isinstance(got, BuildFailed) else decode_trace(got)
+            except UndecodableBody as exc:  # the harness cannot read the body: its error, not a verdict
+                self._traces[key] = EngineFailed(str(exc))
 
     def forget(self, scenario: Scenario, check: Check) -> None:
         """Drop the traces ``check`` reads for ``scenario`` in its own kind (every variant: a twin or a

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import expectations as expect
+from .app import encoding
 from .app.attribute import APP as APP_DIFFERS, APP_HELPS, attribute, classify
 from .app.lifespan import STARTUP_DEADLINE_S, LifespanFailed, check_lifespan
 from .app.load import AppError, LoadedApp, load_app, parse_spec
@@ -118,6 +119,13 @@ class Session:
         setup = EngineSetup(tuple(str(d) for d in self.selection.scenarios_dirs), through,
                             builtin_scenarios=self.selection.builtin_scenarios)
         performer = get_engine(engine, setup)
+        if through is None and self.app is not None and self.app.patches and performer.in_process:
+            # importing the app patched Starlette/FastAPI in this interpreter: bare runs in one that never did
+            from .app.isolated import IsolatedRunner
+
+            performer.stop()
+            return IsolatedRunner(self.selection, engine,  # type: ignore[return-value]
+                                  [c.name for c in (self.checks if checks is None else checks)])
         builder = self.builder
         if through is not None and performer.in_process:  # mounted into the team's app, here
             self._host = self._host or AppHost(self.app)
@@ -268,7 +276,9 @@ class Session:
         if self.app is None:
             return {}
         return {**self.app.spec.to_json(), "kind": self.app.kind, "middleware": self.app.middleware,
-                "stack": self.app.describe(), "prefix": PREFIX}
+                "stack": self.app.describe(), "prefix": PREFIX, "patched": self.app.patches,
+                "bare_in_process": "a fresh interpreter that never imported the app" if self.app.patches
+                else "this interpreter"}
 
     def header(self, wall_time_s: float = 0.0, engine_times: dict[str, float] | None = None) -> RunInfo:
         """The results file's run header: the same fields whichever front end ran the session."""
@@ -302,6 +312,7 @@ def open_session(selection: Selection, gate_options: GateOptions | None = None, 
     app) so both front ends refuse the same mistakes the same way, before anything runs.
     ``app``: the already loaded ``--app`` (the pytest plugin checks it at configure time)."""
     gate_options = gate_options or GateOptions()
+    encoding.configure(selection.accept_encoding)  # what every request of the run offers
     expectations_file = expect.find_file(gate_options.expectations, root, disabled=gate_options.no_expectations)
     file_entries = expect.load(expectations_file) if expectations_file else []  # a bad file stops before any work
     scenario_set = load_scenarios(selection.scenario_folders())

@@ -421,3 +421,133 @@ def test_a_variant_declared_through_routers_is_mounted_in_the_team_app_too():
                          variants=["def-ann-bytes-for-subclass-nested", "async-ann-bytes-for-plain-router"])
     through = _through(results)
     assert len(through) == 4 and all(r.outcome is Outcome.PASS for r in through), [r.detail for r in through]
+
+
+_UNKNOWN_CODING = """
+from fastapi import FastAPI
+
+
+class LabelsItCompress:
+    \"\"\"Says the body is in an encoding no browser decodes (``compress``, LZW): bytes unchanged.\"\"\"
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        async def labelled(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), (b"content-encoding", b"compress")]}
+            await send(message)
+        await self.app(scope, receive, labelled)
+
+
+app = FastAPI()
+app.add_middleware(LabelsItCompress)
+"""
+
+
+def test_an_encoding_the_harness_cannot_decode_is_its_error_never_a_failure_of_the_stack(tmp_path):
+    (tmp_path / "team_compress.py").write_text(_UNKNOWN_CODING)
+    try:
+        _, results = run_app("team_compress:app", app_dir=str(tmp_path), checks=["chunk-order", "openapi"])
+    finally:
+        sys.modules.pop("team_compress", None)
+    through = _through(results)
+    assert through and all(r.outcome is Outcome.ERROR for r in through), [r.outcome for r in through]
+    assert all("'compress', which the harness has no decoder for" in r.detail and "not a verdict" in r.detail
+               for r in through)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "zstd"])
+def test_every_coding_a_browser_offers_is_decoded_message_by_message(coding):
+    """One compressor per coding, flushed after each message as a streaming middleware does: each
+    message decodes to exactly its own bytes, in order."""
+    import zlib
+
+    import brotli
+    import zstandard
+
+    from harness.app.encoding import decode_trace
+    from harness.trace import BodyChunk, ResponseStart, Trace
+
+    chunks = [b"first chunk ", b"", b"second, a little longer chunk ", b"third"]
+    if coding in ("gzip", "deflate"):
+        z = zlib.compressobj(wbits=16 + zlib.MAX_WBITS if coding == "gzip" else zlib.MAX_WBITS)
+        wire = [z.compress(c) + z.flush(zlib.Z_SYNC_FLUSH) for c in chunks] + [z.flush()]
+    elif coding == "br":
+        b = brotli.Compressor()
+        wire = [b.process(c) + b.flush() for c in chunks] + [b.finish()]
+    else:
+        zc = zstandard.ZstdCompressor().compressobj()
+        wire = [zc.compress(c) + zc.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK) for c in chunks] + [zc.flush()]
+    events = (ResponseStart(0.0, 200, ((b"content-encoding", coding.encode()),)),
+              *(BodyChunk(0.0, w, i < len(wire) - 1) for i, w in enumerate(wire)))
+    decoded = decode_trace(Trace("asgi", "/", events, 0.0))
+    assert [m.data for m in decoded.body_messages] == chunks + [b""]
+    assert f"decoded from Content-Encoding {coding}" in decoded.decoded
+
+
+def test_each_variant_reaches_the_team_app_the_way_it_is_declared(stacks):
+    """``@app.get``: an ``APIRoute`` with its ``.endpoint`` directly in the team's routes (what
+    route-aware middleware looks up); through a router: an included router, as the team's own."""
+    from fastapi.routing import APIRoute
+
+    from harness.app.load import load_app, parse_spec
+    from harness.app.mount import AppHost, mount_prefix
+    from .helpers import SCENARIOS, variant
+
+    host = AppHost(load_app(parse_spec("team_stacks:fastapi_app", str(stacks))))
+    direct = host.mount(SCENARIOS["story"], variant("def-ann-bytes-for-plain"), lambda chunk_type: iter(()))
+    host.mount(SCENARIOS["story"], variant("def-ann-bytes-for-plain-router"), lambda chunk_type: iter(()))
+    routes = host.loaded.target.router.routes
+    on_app = [r for r in routes if isinstance(r, APIRoute) and r.path == direct.path]
+    assert len(on_app) == 1 and on_app[0].endpoint.__name__ == "stream"
+    router_prefix = mount_prefix("story", "def-ann-bytes-for-plain-router")
+    assert not [r for r in routes if isinstance(r, APIRoute) and r.path.startswith(router_prefix)] or \
+        not hasattr(routes[0], "original_router")  # FastAPI < 0.165 flattens included routers into APIRoutes
+
+
+_PATCHES_STARLETTE = '''
+"""Patches Starlette for the whole process when imported, as instrumentation does: every
+StreamingResponse collects its whole body, then sends it in one message."""
+from fastapi import FastAPI
+from starlette.responses import StreamingResponse
+
+_original = StreamingResponse.__call__
+
+
+async def _buffering_call(self, scope, receive, send):
+    held = []
+
+    async def hold(message):
+        if message["type"] == "http.response.body":
+            held.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            message = {**message, "body": b"".join(held)}
+        await send(message)
+    await _original(self, scope, receive, hold)
+
+
+StreamingResponse.__call__ = _buffering_call
+app = FastAPI()
+'''
+
+
+def test_an_import_that_patches_starlette_process_wide_is_attributed_to_the_app(tmp_path):
+    """The bare twin runs in a fresh interpreter that never imported the app: the buffering the
+    patch causes is the app's, not FastAPI's. In a process of its own (the patch stays for good)."""
+    (tmp_path / "team_patch.py").write_text(_PATCHES_STARLETTE)
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "harness.cli", "run", "--app", "team_patch:app", "--app-dir",
+                           str(tmp_path), "--scenario", "story", "--no-page", "--check", "incremental-delivery",
+                           "--variant", "def-ann-bytes-for-plain", "--variant", "async-ann-bytes-for-plain",
+                           "--output-dir", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # the gate fails on the app's problem
+    data = json.loads(latest_results(out).read_text())
+    assert any("StreamingResponse.__call__" in p for p in data["run"]["app"]["patched"])
+    through = [r for r in data["results"] if r["app"] != BARE]
+    bare = [r for r in data["results"] if r["app"] == BARE]
+    assert len(through) == 2 and all(r["outcome"] == "fail" and r["extra"]["attributed_to"] == APP for r in through)
+    assert all(r["outcome"] == "pass" for r in bare)
+    assert all("bare ran in a fresh interpreter" in r["detail"] for r in through)

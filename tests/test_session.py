@@ -17,6 +17,7 @@ import pytest
 from harness.cli import main
 from harness.options import GateOptions, Selection
 from harness.outcomes import BARE, Outcome, Result
+from harness.scenarios import builtin_dir
 from harness.session import open_session
 
 from .helpers import latest_results
@@ -70,7 +71,7 @@ def test_the_command_and_the_pytest_plugin_write_the_same_results_and_header(tmp
     plugin_args = [a.replace("--", "--stream-", 1) if a.startswith("--") else a for a in selection + extra]
     result = pytester.runpytest("-p", "no:cacheprovider", "--stream-harness", "--stream-no-expectations",
                                 *plugin_args, "--stream-output-dir", str(tmp_path / "plugin"),
-                                str(ROOT / "scenarios" / "png.py"))
+                                str(builtin_dir() / "png.py"))  # installed or in this checkout
     assert result.ret in (0, 1), result.stdout.str()
     plugin = json.loads(latest_results(tmp_path / "plugin").read_text())
     assert plugin["run"]["selection"]["scenarios_dirs"] == cli["run"]["selection"]["scenarios_dirs"] == []

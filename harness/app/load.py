@@ -90,20 +90,28 @@ def mount_target(app: Any) -> Any | None:
     return None
 
 
-def describe_middleware(app: Any) -> list[str]:
-    """The app's middleware, outermost first: pure ASGI wrappers around the app object, then the
-    app's ``user_middleware`` (Starlette keeps that list outermost first)."""
+_NEXT = ("app", "_app", "application", "asgi_app")  # where middleware keep what they wrap
+
+
+def _middleware_name(node: Any) -> str:
     from starlette.middleware.base import BaseHTTPMiddleware
 
-    names: list[str] = []
-    target = mount_target(app)
-    node = app
-    while node is not None and node is not target:
-        names.append(f"{type(node).__name__} (pure ASGI, wraps the app object)")
-        node = getattr(node, "app", None)
+    cls = type(node)
+    if isinstance(node, BaseHTTPMiddleware):
+        dispatch = getattr(node, "dispatch_func", None)
+        if cls is BaseHTTPMiddleware and dispatch is not None:
+            return f"{getattr(dispatch, '__name__', 'dispatch')} (@app.middleware('http'), a BaseHTTPMiddleware)"
+        return f"{cls.__name__} (BaseHTTPMiddleware)"
+    return cls.__name__
+
+
+def _declared(target: Any) -> list[str]:
+    """``user_middleware`` as declared (outermost first): when the stack cannot be walked."""
+    from starlette.middleware.base import BaseHTTPMiddleware
+
+    names = []
     for entry in getattr(target, "user_middleware", []) or []:
-        cls = getattr(entry, "cls", None)
-        kwargs = getattr(entry, "kwargs", {}) or {}
+        cls, kwargs = getattr(entry, "cls", None), getattr(entry, "kwargs", {}) or {}
         name = getattr(cls, "__name__", repr(cls))
         if isinstance(cls, type) and issubclass(cls, BaseHTTPMiddleware):
             dispatch = kwargs.get("dispatch")
@@ -115,12 +123,83 @@ def describe_middleware(app: Any) -> list[str]:
     return names
 
 
+def _entry_wrappers(target: Any) -> list[str]:
+    """What replaced the app's own ``__call__`` on a Starlette or FastAPI class it inherits: sentry-sdk
+    wraps every Starlette app of the process this way. (Instrumentation that replaces the instance's
+    ``build_middleware_stack``, as OpenTelemetry does, shows in the stack as built.)"""
+    out = []
+    for cls in type(target).__mro__:
+        call = vars(cls).get("__call__")
+        owner = (getattr(cls, "__module__", "") or "").split(".")[0]
+        module = getattr(call, "__module__", "") or ""
+        if call is not None and owner in ("starlette", "fastapi") and module.split(".")[0] not in ("starlette",
+                                                                                                "fastapi"):
+            out.append(f"{getattr(call, '__name__', '__call__')} from {module} (replaces {cls.__name__}.__call__ "
+                       "for the whole process: wraps the app)")
+    return out
+
+
+def _built_in(target: Any) -> set[type]:
+    """The middleware classes a fresh app of the same framework has in its stack (error handling,
+    exception handlers, FastAPI's exit stack and body limits...): bare has them too, not the team."""
+    import fastapi.applications
+    import starlette.applications
+
+    fresh = (fastapi.applications.FastAPI() if isinstance(target, fastapi.applications.FastAPI)
+             else starlette.applications.Starlette())
+    classes, node = set(), fresh.build_middleware_stack()
+    while node is not None and node is not fresh.router:
+        classes.add(type(node))
+        node = next((getattr(node, a) for a in _NEXT if getattr(node, a, None) is not None), None)
+    return classes
+
+
+def _built_stack(target: Any) -> list[str] | None:
+    """The middleware the app really calls, outermost first: its stack as built (built now, as its
+    first request would, if it was not yet), walked through each middleware's wrapped app down to
+    the router. ``None`` when the chain cannot be followed to the router."""
+    router = getattr(target, "router", None)
+    if getattr(target, "middleware_stack", None) is None:
+        try:
+            target.middleware_stack = target.build_middleware_stack()
+        except Exception:
+            return None
+    names: list[str] = []
+    built_in = _built_in(target)
+    node, seen = target.middleware_stack, set()
+    while node is not None and node is not router and id(node) not in seen:
+        seen.add(id(node))
+        if type(node) not in built_in:
+            names.append(_middleware_name(node))
+        node = next((getattr(node, a) for a in _NEXT if getattr(node, a, None) is not None), None)
+    return names if node is router else None
+
+
+def describe_middleware(app: Any) -> list[str]:
+    """The app's middleware, outermost first, as the app really calls them: pure ASGI wrappers
+    around the app object, what replaced the app's entry points (instrumentation), then its
+    middleware stack as built (what ``add_middleware`` and instrumentation put in it); Starlette's
+    and FastAPI's own error and exit-stack middleware are left out (bare has them too)."""
+    names: list[str] = []
+    target = mount_target(app)
+    node = app
+    while node is not None and node is not target:
+        names.append(f"{type(node).__name__} (pure ASGI, wraps the app object)")
+        node = getattr(node, "app", None)
+    names += _entry_wrappers(target)
+    built = _built_stack(target)
+    return names + (built if built is not None else _declared(target))
+
+
 @dataclass
 class LoadedApp:
     spec: AppSpec
     app: Any  # what the harness calls: the object the spec names (or the factory returned)
     target: Any  # the Starlette/FastAPI app the variants are mounted into
     middleware: list[str] = field(default_factory=list)
+    # Starlette/FastAPI callables importing the app replaced process-wide (patches.py): the in-process
+    # bare twin then runs in a fresh interpreter (isolated.py)
+    patches: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -133,7 +212,12 @@ class LoadedApp:
 
     def describe(self) -> str:
         stack = " > ".join(self.middleware) if self.middleware else "no middleware"
-        return f"{self.label} ({self.kind}; middleware outermost first: {stack})"
+        patched = ""
+        if self.patches:
+            shown = ", ".join(self.patches[:4]) + (f" and {len(self.patches) - 4} more" if len(self.patches) > 4 else "")
+            patched = (f"; importing it replaced, for the whole process: {shown} (bare ran in a fresh interpreter "
+                       "that never imported it)")
+        return f"{self.label} ({self.kind}; middleware outermost first: {stack}{patched})"
 
 
 def _import_module(spec: AppSpec) -> Any:
@@ -157,7 +241,11 @@ def _import_module(spec: AppSpec) -> Any:
 
 
 def load_app(spec: AppSpec) -> LoadedApp:
-    """Import, resolve, call the factory if asked, and check the result is an app the harness can use."""
+    """Import, resolve, call the factory if asked, and check the result is an app the harness can use;
+    note what the import (and the factory) replaced in Starlette and FastAPI for the whole process."""
+    from .patches import replaced, snapshot
+
+    before = snapshot()
     obj = _import_module(spec)
     for part in spec.attr.split("."):
         if not hasattr(obj, part):
@@ -195,7 +283,7 @@ def load_app(spec: AppSpec) -> LoadedApp:
                        "`.app` chain is a FastAPI or Starlette app, so the harness has no router to mount its "
                        "variant routes into; expected a FastAPI or Starlette app, or a pure ASGI middleware whose "
                        "`.app` attribute leads to one.")
-    return LoadedApp(spec, obj, target, describe_middleware(obj))
+    return LoadedApp(spec, obj, target, describe_middleware(obj), replaced(before))
 
 
 def _show_type(obj: Any) -> str:

@@ -4,10 +4,16 @@ Every (scenario, variant) gets ``/_stream_harness/<scenario>/<variant-key>``; a 
 the app's real middleware, exception handlers and (for FastAPI) app-level dependencies, because the
 route is one of the app's own routes:
 
-- FastAPI app: the variant's path operations are added with ``include_router`` (so the app's
-  ``dependencies=`` apply, as to any route the team writes), plus the variant's OpenAPI document at
-  ``<prefix>/openapi.json`` (FastAPI's document for that route alone: the app's own one may be
-  disabled, elsewhere, or cached before the harness added its routes).
+- FastAPI app: each path operation is declared on the team's app the way the variant declares it
+  (its ``declaration`` axis, so each way is a result of its own): one declared with ``@app.get`` is
+  declared again on the team's app with ``app.router.add_api_route`` (what ``@app.get`` does: an
+  ``APIRoute`` in ``app.router.routes`` with its ``.endpoint``, which route-aware middleware such as
+  slowapi looks up); one declared through an ``APIRouter`` reaches it through ``include_router``
+  (FastAPI 0.165 keeps an included router as one entry of the app's routes, whose effective routes
+  are resolved per request). Either way the app's ``dependencies=`` apply, as to any route the team
+  writes. Plus the variant's OpenAPI document at ``<prefix>/openapi.json`` (FastAPI's document for
+  that route alone: the app's own one may be disabled, elsewhere, or cached before the harness added
+  its routes).
 - Starlette app: the variant's small FastAPI app is mounted (``Mount``) at the prefix.
 
 The new routes go first in the router, so a catch-all route of the app cannot shadow them; the
@@ -57,6 +63,29 @@ class BoundApp:
             _SOURCE.reset(token)
 
 
+# What ``include_router`` copied from each route before FastAPI 0.165 made inclusion lazy: everything
+# a path operation was declared with (``route_class_override`` is the route's own class).
+_DECLARED_WITH = ("response_model", "status_code", "tags", "dependencies", "summary", "description",
+                  "response_description", "responses", "deprecated", "methods", "operation_id",
+                  "response_model_include", "response_model_exclude", "response_model_by_alias",
+                  "response_model_exclude_unset", "response_model_exclude_defaults", "response_model_exclude_none",
+                  "response_class", "name", "callbacks", "openapi_extra", "generate_unique_id_function",
+                  "strict_content_type", "max_body_size")
+
+
+def _declare_on_app(target: Any, prefix: str, route: Any) -> None:
+    """Declare ``route`` (an ``APIRoute`` of the variant's small app) on the team's app as ``@app.get``
+    does: ``add_api_route`` on ``app.router``, so the team's app-level dependencies apply and the route
+    is an ``APIRoute`` with its ``.endpoint`` among the app's routes."""
+    import inspect
+
+    accepted = inspect.signature(target.router.add_api_route).parameters
+    kwargs = {k: getattr(route, k) for k in _DECLARED_WITH if k in accepted and hasattr(route, k)}
+    if "route_class_override" in accepted:
+        kwargs["route_class_override"] = type(route)
+    target.router.add_api_route(prefix + route.path, route.endpoint, include_in_schema=False, **kwargs)
+
+
 def _insert_first(target: Any, prefix: str, small: Any) -> None:
     """Add ``small``'s routes to ``target`` under ``prefix``, ahead of the app's own routes."""
     from fastapi import FastAPI
@@ -70,8 +99,13 @@ def _insert_first(target: Any, prefix: str, small: Any) -> None:
         # the variant's path operations, not the small app's own /openapi.json and /docs; a route declared
         # through a router is an included router there (FastAPI 0.165 includes routers lazily), kept as it is
         own = [r for r in small.router.routes if isinstance(r, Route) and not isinstance(r, APIRoute)]
-        target.include_router(APIRouter(routes=[r for r in small.router.routes if r not in own]),
-                              prefix=prefix, include_in_schema=False)  # the team's own document is theirs
+        direct = [r for r in small.router.routes if isinstance(r, APIRoute)]  # declared with @app.get
+        included = [r for r in small.router.routes if r not in own and r not in direct]
+        for route in direct:
+            _declare_on_app(target, prefix, route)
+        if included:
+            target.include_router(APIRouter(routes=included), prefix=prefix,
+                                  include_in_schema=False)  # the team's own document is theirs
 
         async def openapi(request) -> JSONResponse:
             return JSONResponse(small.openapi())
