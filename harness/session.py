@@ -26,7 +26,7 @@ from typing import Callable
 
 from . import expectations as expect
 from .app import encoding
-from .app.attribute import APP as APP_DIFFERS, APP_HELPS, attribute, classify
+from .app.attribute import APP as APP_DIFFERS, APP_HELPS, across_engines, attribute, classify
 from .app.lifespan import STARTUP_DEADLINE_S, LifespanFailed, check_lifespan
 from .app.load import AppError, LoadedApp, load_app, parse_spec
 from .app.mount import PREFIX, AppHost
@@ -158,7 +158,7 @@ class Session:
                 t0, label = time.monotonic(), self.label(engine, target)
                 raw += runner.run(self.cases, progress=progress(label))
                 times[label] = round(time.monotonic() - t0, 3)
-            return self.finish(raw), times
+            return self.across_engines(self.finish(raw)), times
         finally:
             self.close()
 
@@ -178,6 +178,11 @@ class Session:
         if self.gate_options.retries > 0:
             raw = self._retry(raw)
         return self.annotate(raw)
+
+    def across_engines(self, results: list[Result]) -> list[Result]:
+        """Through the app, a check that differs by engine says what each engine saw (a whole-run
+        step: a pytest item sees one engine, so the run's file gets it when it is written)."""
+        return across_engines(results) if self.app is not None and len(self.engines) > 1 else results
 
     def annotate(self, raw: list[Result]) -> list[Result]:
         """Attribution (through the app vs bare) and each result's expectation."""
@@ -300,7 +305,7 @@ class Session:
         over another run's), results in the canonical order; returns what was written."""
         from .reports import store
 
-        return store.write_run(output_dir, info, self.order(results), junit_xml=junit_xml)
+        return store.write_run(output_dir, info, self.order(self.across_engines(results)), junit_xml=junit_xml)
 
 
 _LOAD = object()

@@ -551,3 +551,22 @@ def test_an_import_that_patches_starlette_process_wide_is_attributed_to_the_app(
     assert len(through) == 2 and all(r["outcome"] == "fail" and r["extra"]["attributed_to"] == APP for r in through)
     assert all(r["outcome"] == "pass" for r in bare)
     assert all("bare ran in a fresh interpreter" in r["detail"] for r in through)
+
+
+def test_the_pytest_items_judge_a_patching_app_against_a_clean_bare_twin_too(pytester):
+    """Each pytest item judges through the session as the command does: the bare twin of a patching
+    app is judged in the fresh interpreter item by item (the isolated runner's judge), not here."""
+    pytester.makepyfile(team_patch=_PATCHES_STARLETTE)
+    out = pytester.path / "out"
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--stream-app", "team_patch:app", "--stream-app-dir", str(pytester.path),
+        "--stream-scenario=story", "--stream-check=incremental-delivery", "--stream-no-page",
+        "--stream-variant=def-ann-bytes-for-plain", "--stream-no-expectations", "--stream-output-dir", str(out),
+        timeout=180)
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed") == 1, result.stdout.str()
+    data = json.loads(latest_results(out).read_text())
+    (through,) = [r for r in data["results"] if r["app"] != BARE]
+    (bare,) = [r for r in data["results"] if r["app"] == BARE]
+    assert through["outcome"] == "fail" and through["extra"]["attributed_to"] == APP
+    assert bare["outcome"] == "pass"

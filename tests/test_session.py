@@ -140,3 +140,19 @@ def test_request_kinds_are_a_closed_table():
     with pytest.raises(ValueError, match="unknown side request 'docs'"):
         check("misspelt", claim="#x", side_requests=("docs",))
     assert Mode(Kind.DISCONNECT, "receive").key == "disconnect-2-receive" and Mode().key == "normal"
+
+
+def test_a_stack_that_differs_by_engine_says_what_each_engine_saw():
+    from harness.app.attribute import across_engines
+
+    def result(engine: str, outcome: Outcome, detail: str, who: str | None) -> Result:
+        extra = {"attributed_to": who} if who else {}
+        return Result("story", "def-ann-bytes-for-plain", {}, engine, "closure-on-disconnect", "#x", outcome, detail,
+                      extra=extra, app="team:app")
+
+    got = across_engines([result("asgi", Outcome.FAIL, "never closed", "app"),
+                          result("uvicorn", Outcome.NA, "the whole body arrived before the cut", None),
+                          dataclasses.replace(result("asgi", Outcome.FAIL, "x", "app"), app=BARE)])
+    assert "asgi: fail (never closed); uvicorn: n/a (the whole body arrived before the cut)" in got[0].detail
+    assert got[1].detail.count("differs by engine") == 1 and "differs by engine" not in got[2].detail
+    assert across_engines(got) == got  # said once, however often the results pass through

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ..outcomes import BARE, Outcome, Result
 
-__all__ = ["APP", "FASTAPI", "APP_HELPS", "attribute", "attribute_one", "summary_lines", "AppRun"]
+__all__ = ["APP", "FASTAPI", "APP_HELPS", "attribute", "attribute_one", "across_engines", "summary_lines", "AppRun"]
 
 APP = "app"  # worse through the app than bare: the team's stack
 FASTAPI = "fastapi"  # the same problem bare too
@@ -68,6 +68,31 @@ def attribute(results: list[Result], fastapi_version: str, stack: str) -> list[R
     bare = {(r.scenario, r.variant, r.engine, r.check): r for r in results if r.app == BARE}
     return [r if r.app == BARE else attribute_one(r, bare.get((r.scenario, r.variant, r.engine, r.check)),
                                                   fastapi_version, stack) for r in results]
+
+
+_BY_ENGINE = "the same stack differs by engine"
+
+
+def across_engines(results: list[Result]) -> list[Result]:
+    """One cause, one verdict, or a detail that says why not: where the same variant and check through
+    the app comes out differently on two engines and the difference is the stack's on one of them
+    (a buffering middleware is ``fail`` in-process and ``n/a`` on a server that never got to cut the
+    stream), each such result says what every engine saw, with its first line of detail, side by side."""
+    groups: dict[tuple[str, str, str, str], list[Result]] = defaultdict(list)
+    for r in results:
+        if r.app != BARE:
+            groups[(r.app, r.scenario, r.variant, r.check)].append(r)
+    notes: dict[tuple, str] = {}
+    for rs in groups.values():
+        if len({r.outcome for r in rs}) < 2 or not any(r.extra.get("attributed_to") == APP for r in rs):
+            continue
+        if any(_BY_ENGINE in r.detail for r in rs):
+            continue  # already said (the same results written after they were printed)
+        seen = "; ".join(f"{r.engine}: {r.outcome.value} ({(r.detail.splitlines() or [''])[0][:100]})" for r in rs)
+        for r in rs:
+            notes[r.key] = f"[{_BY_ENGINE}, each engine sees the cause its own way: {seen}]"
+    return [dataclasses.replace(r, detail=f"{r.detail}\n{notes[r.key]}" if r.detail else notes[r.key])
+            if r.key in notes else r for r in results]
 
 
 def summary_lines(results: list[Result], fastapi_version: str) -> list[str]:

@@ -240,7 +240,7 @@ def item_validation(trace, scenario, variant):
     how = f"the stream broke ({problems[-1]}; {trace.failure_cause})"
     if len(seen) < bad:
         raise NonStrict("Valid items produced before the invalid one were lost", expected=f"{bad} valid items",
-                        seen=f"{len(seen)}", detail=f"then {how}: the framework had read ahead of the client, "
+                        seen=f"{len(seen)}", detail=f"then {how}: the framework (or a middleware) had read ahead of the client, "
                         "and the validation error dropped what it held")
     return f"{bad} items, then {how}"
 

@@ -154,8 +154,9 @@ def incremental_delivery(trace, scenario, variant):
                  if v.on_event_loop else f"on a worker thread, after waiting {v.waited_s:.2f} s for it")
         raise Failure(f"Chunk {v.index} was requested before chunk {v.index - 1} reached the client",
                       expected=f"{v.index} chunks delivered before chunk {v.index} is produced",
-                      seen=f"{v.delivered} delivered", detail=f"checked {where}; the framework buffered "
-                      "or read ahead" + _cause(trace))
+                      seen=f"{v.delivered} delivered", detail=f"checked {where}; something between the "
+                      "producer and the client (the framework, or a middleware) buffered or read ahead"
+                      + _cause(trace))
     steps = trace.of(GeneratorStep)
     if len(steps) != len(scenario.chunks):
         raise Failure("The producer was not asked for every chunk", expected=len(scenario.chunks),
