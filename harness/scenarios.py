@@ -272,6 +272,19 @@ def scenario(name: str, *, chunks: Chunks | ChunkFactory | None = None, items: S
     if block_s and source == "file-like":
         raise _fail(file, line, "block_s", "a source other than 'file-like' (an in-memory file does not block)",
                     source)
+    _check_limits(file, line, checks, variants, engines, tags, expect)
+    sc = Scenario(name=name, description=description, factory=factory, source=source,
+                  media_type=media_type, page_sample=page_sample, deadline_s=float(deadline_s),
+                  file=file, line=line, tags=tuple(tags), block_s=float(block_s), checks=tuple(checks),
+                  variants=tuple(variants), engines=tuple(engines), expectations=tuple(dataclasses.replace(e, scenario=name) for e in expect), is_text=is_text)
+    if not callable(chunks):
+        object.__setattr__(sc, "_chunks", tuple(first))
+    return sc
+
+
+def _check_limits(file, line, checks, variants, engines, tags, expect) -> None:
+    """The fields every kind of scenario shares: its limits (checks, variants, engines), tags and
+    expectations, each named with file, line and what was expected."""
     for field_, value in (("checks", checks), ("variants", variants), ("engines", engines), ("tags", tags)):
         if isinstance(value, str) or not all(isinstance(c, str) and c for c in value):
             raise _fail(file, line, field_, "a list of names", value)
@@ -282,13 +295,6 @@ def scenario(name: str, *, chunks: Chunks | ChunkFactory | None = None, items: S
                     str(exc)) from None
     if isinstance(expect, Expectation) or not all(isinstance(e, Expectation) for e in expect):
         raise _fail(file, line, "expect", "a list of harness.expect(...) entries", expect)
-    sc = Scenario(name=name, description=description, factory=factory, source=source,
-                  media_type=media_type, page_sample=page_sample, deadline_s=float(deadline_s),
-                  file=file, line=line, tags=tuple(tags), block_s=float(block_s), checks=tuple(checks),
-                  variants=tuple(variants), engines=tuple(engines), expectations=tuple(dataclasses.replace(e, scenario=name) for e in expect), is_text=is_text)
-    if not callable(chunks):
-        object.__setattr__(sc, "_chunks", tuple(first))
-    return sc
 
 
 def _item_scenario(file, line, name, items, forms, status_code, description, page_sample, deadline_s, tags,
@@ -315,21 +321,13 @@ def _item_scenario(file, line, name, items, forms, status_code, description, pag
         raise _fail(file, line, "deadline_s", "a positive number of seconds", deadline_s)
     if not isinstance(block_s, (int, float)) or not 0 <= block_s <= 1:
         raise _fail(file, line, "block_s", "seconds a chunk's read blocks, from 0 to 1", block_s)
-    for field_, value in (("checks", checks), ("variants", variants), ("engines", engines), ("tags", tags)):
-        if isinstance(value, str) or not all(isinstance(c, str) and c for c in value):
-            raise _fail(file, line, field_, "a list of names", value)
-    try:
-        VariantFilter(list(variants))
-    except UsageError as exc:
-        raise _fail(file, line, "variants", "selections as --variant takes them (axis=value or an id glob)",
-                    str(exc)) from None
-    if isinstance(expect, Expectation) or not all(isinstance(e, Expectation) for e in expect):
-        raise _fail(file, line, "expect", "a list of harness.expect(...) entries", expect)
+    _check_limits(file, line, checks, variants, engines, tags, expect)
     frozen = tuple(items)
     sc = Scenario(name=name, description=description, factory=lambda: frozen, source="list",
                   media_type="", page_sample=page_sample, deadline_s=float(deadline_s), file=file, line=line,
                   tags=tuple(tags), block_s=float(block_s), checks=tuple(checks), variants=tuple(variants),
-                  engines=tuple(engines), expectations=tuple(expect), forms=forms, status_code=status_code)
+                  engines=tuple(engines), expectations=tuple(dataclasses.replace(e, scenario=name) for e in expect),
+                  forms=forms, status_code=status_code)
     object.__setattr__(sc, "_chunks", frozen)
     return sc
 
