@@ -4,7 +4,7 @@ Instrumentation such as sentry-sdk patches Starlette and FastAPI for the whole p
 team's app is imported (``patches.py`` sees it). A bare app built afterwards in this interpreter
 would run through the patch, and the comparison would blame FastAPI for what the patch does. So the
 session runs that engine's bare side here instead: a child interpreter (``python -m
-harness.app.isolated``) that never imported the app opens the same selection without ``--app`` and
+harness.app.isolated_child``) that never imported the app opens the same selection without ``--app`` and
 answers line-JSON requests on its stdin/stdout (``run``, ``judge``, ``forget``), each result sent
 back as ``Result.to_json``. :class:`IsolatedRunner` has the runner's interface the session uses.
 """
@@ -21,7 +21,7 @@ from typing import Any, Callable
 from ..errors import HarnessError
 from ..outcomes import Outcome, Result
 
-__all__ = ["IsolatedRunner", "main"]
+__all__ = ["IsolatedRunner"]
 
 STARTUP_S = 60.0  # importing FastAPI and the scenarios on a loaded machine
 PER_CASE_S = 60.0  # the longest a case's requests may take (every request has its own deadline)
@@ -45,7 +45,7 @@ class IsolatedRunner:
             config = {"selection": {**self.selection.to_json(), "app": None, "app_dir": None,
                                     "engines": [self.engine_name]},
                       "engine": self.engine_name, "checks": self.check_names, "lockstep_wait_s": self.lockstep_wait_s}
-            self._proc = subprocess.Popen([sys.executable, "-m", "harness.app.isolated"], stdin=subprocess.PIPE,
+            self._proc = subprocess.Popen([sys.executable, "-m", "harness.app.isolated_child"], stdin=subprocess.PIPE,
                                           stdout=subprocess.PIPE, text=True, env={**os.environ},
                                           cwd=os.getcwd())
             self._send(config)
@@ -113,60 +113,3 @@ class IsolatedRunner:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def main() -> int:
-    """The child: open the selection without the app, then answer requests until stdin closes."""
-    from pathlib import Path
-
-    from ..options import GateOptions, Selection
-    from ..outcomes import BARE
-    from ..session import open_session
-
-    def say(message: dict[str, Any]) -> None:
-        sys.stdout.write(json.dumps(message) + "\n")
-        sys.stdout.flush()
-
-    out, sys.stdout = sys.stdout, sys.stderr  # nothing the run prints may corrupt the protocol
-    try:
-        config = json.loads(sys.stdin.readline())
-        fields = dict(config["selection"])
-        fields["scenarios_dirs"] = [Path(p) for p in fields.get("scenarios_dirs") or []]
-        session = open_session(Selection(**fields), GateOptions(no_expectations=True))
-        checks = {c.name: c for c in session.checks}
-        runner = session.fresh_runner(config["engine"], BARE, [checks[n] for n in config["checks"] if n in checks])
-        runner.lockstep_wait_s = float(config["lockstep_wait_s"])
-        cases = {(c.scenario.name, c.variant.id): c for c in session.cases}
-    except Exception as exc:
-        sys.stdout = out
-        say({"error": f"{type(exc).__name__}: {exc}"})
-        return 1
-    sys.stdout = out
-
-    def say_progress(case, n, total, results) -> None:
-        say({"progress": [case.scenario.name, case.variant.id, n, total, [r.to_json() for r in results]]})
-
-    for line in sys.stdin:
-        request = json.loads(line)
-        try:
-            if request["op"] == "run":
-                got = runner.run([cases[tuple(k)] for k in request["cases"]], progress=say_progress)
-                say({"results": [r.to_json() for r in got]})
-            elif request["op"] == "judge":
-                wanted = [checks[n] for n in request["checks"]] if request["checks"] is not None else None
-                say({"results": [r.to_json() for r in runner.judge(cases[tuple(request["case"])], wanted)]})
-            elif request["op"] == "forget":
-                runner.forget(cases_scenario(cases, request["scenario"]), checks[request["check"]])
-                say({"ok": True})
-        except Exception as exc:
-            say({"error": f"{type(exc).__name__}: {exc}"})
-    runner.close()
-    return 0
-
-
-def cases_scenario(cases: dict[tuple[str, str], Any], name: str) -> Any:
-    return next(c.scenario for (s, _), c in cases.items() if s == name)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
