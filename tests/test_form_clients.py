@@ -27,6 +27,8 @@ from harness.variants import form_variants, page_variants
 from .helpers import SCENARIOS, variant
 
 pytestmark = pytest.mark.needs_feature
+NEEDS_SSE = pytest.mark.skipif(__import__("importlib.util").util.find_spec("fastapi.sse") is None,
+                               reason="FastAPI < 0.135.0 has no Server-Sent Events")
 CHROMIUM = next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
 DEADLINE_S = 10.0
 
@@ -72,6 +74,7 @@ def _dispatched(expected) -> list[tuple[str, str, str, int | None]]:
     return out
 
 
+@NEEDS_SSE
 @pytest.mark.parametrize("scenario,vid", SSE_CASES, ids=[f"{s}/{v}" for s, v in SSE_CASES])
 def test_httpx_sse_parses_every_event_in_order(server, scenario, vid):
     import httpx
@@ -162,6 +165,7 @@ EVENT_SOURCE_CASES = ["sse-async-model-data-for-get", "sse-def-noann-event-for-g
                       "page:sse:/items/stream", "page:sse:/items/stream-no-async-no-annotation"]
 
 
+@NEEDS_SSE
 @pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary on PATH (apt-get install chromium)")
 def test_event_source_in_chromium_receives_every_event_in_order(server):
     from playwright.sync_api import sync_playwright  # in the test extra: missing is a failure, not a skip
