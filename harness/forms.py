@@ -95,8 +95,10 @@ def _raw_text(item: dict) -> str:
 
 
 # FastAPI's SSE pulls items in a task of its own, through two one-item buffers (the producer's and the
-# keep-alive's), so the producer may be this many items ahead of the client by design; beyond, it buffers.
-SSE_READ_AHEAD = 2
+# keep-alive's) with the keep-alive task holding one more between them: while the response waits for the
+# client to take item k, items k+1 .. k+3 may already be made, by design; beyond, it buffers. (In-process
+# the client takes each item at once, so only a server's socket shows the third.)
+SSE_READ_AHEAD = 3
 IDLE_AT = 1  # the idle scenario's producer waits for a keep-alive before this item
 IDLE_WAIT_S = 2.0  # ... at most this long (40 intervals): no comment by then is a fail
 

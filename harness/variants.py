@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .errors import UsageError
 
 __all__ = ["Axis", "AXES", "FORM_AXES", "FORMS", "Variant", "all_variants", "form_variants", "every_variant",
-           "page_variants", "variant_by_id", "VariantFilter"]
+           "page_variants", "variant_by_id", "VariantFilter", "url_key", "variant_by_url_key"]
 
 
 @dataclass(frozen=True)
@@ -232,6 +232,24 @@ def page_variants(page_sample: str) -> list[Variant]:
     ``logs``, ``chat`` for the sibling pages)."""
     return ([v for s, v in PAGE_ROUTES.values() if s == page_sample]
             + [v for s, v in FORM_PAGE_ROUTES.values() if s == page_sample])
+
+
+# A page variant's id holds its path ("page:sse:/items/stream"): in a URL it is a key without "/" (the
+# Stream Data page's routes page-0 .. page-12, the sibling pages' page-<form>-<n>), the same in a server
+# process and in a team's app.
+_URL_KEYS = {**{v.id: f"page-{i}" for i, (_, v) in enumerate(PAGE_ROUTES.values())},
+             **{v.id: f"page-{v.form}-{i}" for i, (_, v) in enumerate(FORM_PAGE_ROUTES.values())}}
+_BY_URL_KEY = {key: vid for vid, key in _URL_KEYS.items()}
+
+
+def url_key(variant_id: str) -> str:
+    """The variant's id as one URL path segment (generated ids already are)."""
+    return _URL_KEYS.get(variant_id, variant_id)
+
+
+def variant_by_url_key(key: str) -> Variant | None:
+    """The variant :func:`url_key` named ``key`` (a generated or a reference variant of any form)."""
+    return variant_by_id(_BY_URL_KEY.get(key, key))
 
 
 # every axis of every form, with the values any form gives it (for --variant and scenario selections)

@@ -32,17 +32,16 @@ from typing import Any, Callable
 from .load import LoadedApp
 from ..routes import OpenSource, Route, build_route
 from ..scenarios import Scenario
-from ..variants import PAGE_ROUTES, Variant
+from ..variants import Variant, url_key
 
 __all__ = ["PREFIX", "AppHost", "BoundApp", "mount_prefix"]
 
 PREFIX = "/_stream_harness"
-_PAGE_KEYS = {v.id: f"page-{i}" for i, (_, v) in enumerate(PAGE_ROUTES.values())}
 _SOURCE: contextvars.ContextVar[OpenSource] = contextvars.ContextVar("harness_app_source")
 
 
 def mount_prefix(scenario: str, variant_id: str) -> str:
-    return f"{PREFIX}/{scenario}/{_PAGE_KEYS.get(variant_id, variant_id)}"
+    return f"{PREFIX}/{scenario}/{url_key(variant_id)}"
 
 
 def _current_source(chunk_type: str) -> Any:

@@ -6,6 +6,11 @@ built lazily, one small app per (scenario, variant), and reached at::
 
     /h/<scenario>/<variant-id><path>        e.g. /h/png/def-ann-bytes-for-plain/stream
     /h/<scenario>/page-<n><path>            e.g. /h/story/page-1/story/stream-no-async (the page's n-th route)
+    /h/<scenario>/page-<form>-<n><path>     e.g. /h/chat/page-sse-11/chat/stream (a sibling page's sample)
+
+Every form is served (raw, JSON Lines, Server-Sent Events): the route builder dispatches on the
+variant's form, so a form route, its pages' samples and the SSE keep-alive interval the idle scenario
+shortens (``forms.fast_keepalive``, applied around the route's requests) all live in this process.
 
 A request that carries ``x-harness-request: <id>`` is probed: its generator steps, resource
 open/close and lock-step are recorded under that id, for the harness to read through the control
@@ -44,7 +49,7 @@ from ..routes import Route
 from ..scenarios import load_scenarios, scenario_folders
 from .closure import settle
 from ..trace import AppException, AppReturned, AppSent, FinalSent, GcDone, GcRequested, MemorySample, event_to_json
-from ..variants import PAGE_ROUTES, all_variants
+from ..variants import Variant, url_key, variant_by_url_key
 
 __all__ = ["ProbeApp", "app", "ENV", "route_path"]
 
@@ -57,13 +62,10 @@ AFTER_GONE_PACE_S = 0.01
 _CURRENT: contextvars.ContextVar[Probe] = contextvars.ContextVar("harness_probe")
 
 
-_PAGE_KEYS = {v.id: f"page-{i}" for i, (_, v) in enumerate(PAGE_ROUTES.values())}
-_PAGE_BY_KEY = {key: vid for vid, key in _PAGE_KEYS.items()}
-
 
 def route_path(scenario: str, variant_id: str, path: str) -> str:
     """Where the server serves ``path`` (the route, or /openapi.json) of the variant's app."""
-    return f"/h/{scenario}/{_PAGE_KEYS.get(variant_id, variant_id)}{path}"
+    return f"/h/{scenario}/{url_key(variant_id)}{path}"
 
 
 def _import(ref: str) -> Any:
@@ -99,7 +101,6 @@ class ProbeApp:
         self.lockstep_wait_s = float(config.get("lockstep_wait_s", 2.0))
         self.routes: dict[tuple[str, str], Route | Exception] = {}
         self.registry = ProbeRegistry()
-        self.variants = {v.id: v for v in all_variants() + [v for _, v in PAGE_ROUTES.values()]}
         self.host = None  # a team's app the variants are mounted into (config "app"), see mounting.py
         if config.get("app"):
             from ..app.load import load_app, parse_spec
@@ -116,7 +117,7 @@ class ProbeApp:
         if scenario is None:
             return LookupError(f"no scenario {scenario_name!r}"), ""
         base, _, context = key.partition("~")  # a context variant: <variant>~<context> (surround.py)
-        variant = self.variants.get(_PAGE_BY_KEY.get(base, base))
+        variant: Variant | None = variant_by_url_key(base)
         if variant is None:
             return LookupError(f"no variant {key!r}"), ""
         variant = variant.with_context(context) if context else variant

@@ -274,7 +274,8 @@ class ServerEngine(Engine):
 
         def one(index: int) -> None:
             rec, t0, rid = Recorder(), time.monotonic(), uuid.uuid4().hex
-            wire.get(port, path, rec, deadline_s, headers=[("x-harness-request", rid), ("x-harness-lockstep", "off")])
+            wire.get(port, path, rec, deadline_s, headers=[("x-harness-request", rid), ("x-harness-lockstep", "off"),
+                                                           *route.headers], method=route.method, body=route.body)
             data = [m.data for m in decode_trace(rec.freeze(self.name, path)).body_messages if m.data]
             recorder.add(StreamSummary(recorder.now(), index, len(data), sum(map(len, data)),
                                        time.monotonic() - t0, streams))
@@ -321,10 +322,11 @@ class ServerEngine(Engine):
         control = self.control
         path = route_path(route.scenario, route.variant, route.path)
         headers = [("x-harness-request", rid), ("x-harness-mode", f"{mode.kind.value}:{mode.at}"),
-                   ("x-harness-lockstep", "wire")]
+                   ("x-harness-lockstep", "wire"), *route.headers]
         cut = mode.at if mode.rules.client_cuts else None
         try:
             wire.get(self.server.port, path, recorder, deadline_s, headers=headers, cut_after=cut,
+                     method=route.method, body=route.body,
                      on_chunk=lambda n: control.send("ack", rid=rid, n=n),
                      end_within=(mode.at, BROKEN_END_S) if mode.rules.producer_raises else None)
         finally:
@@ -349,7 +351,7 @@ class ServerEngine(Engine):
         status, body = wire.fetch_body(self.server.port, route_path(route.scenario, route.variant, "/openapi.json"),
                                        deadline_s)
         try:
-            return json.loads(body)["paths"][route.path]["get"] if status == 200 else None
+            return json.loads(body)["paths"][route.path][route.method.lower()] if status == 200 else None
         except (ValueError, KeyError, TypeError):
             return None
 
@@ -408,6 +410,7 @@ class _HeldStream:
     def __init__(self, server: ServerProcess, route: Route, recorder: Recorder, deadline_s: float, mode: Mode) -> None:
         self.server, self.deadline_s, self.mode = server, deadline_s, mode
         self.path = route_path(route.scenario, route.variant, route.path)
+        self.method, self.body, self.headers = route.method, route.body, route.headers
         self.rid, self.recorder = uuid.uuid4().hex, recorder
         self.ready, self.sock, self.control = threading.Event(), None, None
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -416,10 +419,11 @@ class _HeldStream:
 
     def _run(self) -> None:
         headers = [("x-harness-request", self.rid), ("x-harness-mode", f"{self.mode.kind.value}:{self.mode.at}"),
-                   ("x-harness-lockstep", "wire")]
+                   ("x-harness-lockstep", "wire"), *self.headers]
         control = ControlClient(self.server.control_port)
         try:  # acknowledge the chunks up to the cut, then hold: the producer waits in lock-step
             self.sock = wire.get(self.server.port, self.path, self.recorder, self.deadline_s, headers=headers,
+                                 method=self.method, body=self.body,
                                  cut_after=self.mode.at, on_cut=lambda: None,
                                  on_chunk=lambda n: control.send("ack", rid=self.rid, n=n) if n < self.mode.at else None)
         finally:

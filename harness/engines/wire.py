@@ -25,8 +25,10 @@ RECV_BYTES = 65536
 def get(port: int, path: str, recorder: Recorder, deadline_s: float, *, headers: list[tuple[str, str]] = (),
         on_chunk: Callable[[int], None] | None = None, cut_after: int | None = None,
         rcvbuf: int | None = None, on_cut: Callable[[], None] | None = None,
-        end_within: tuple[int, float] | None = None) -> socket.socket | None:
-    """GET ``path`` from 127.0.0.1:``port`` and record the response into ``recorder``.
+        end_within: tuple[int, float] | None = None, method: str = "GET",
+        body: bytes = b"") -> socket.socket | None:
+    """Request ``path`` from 127.0.0.1:``port`` (``method``, with ``body`` when there is one: the
+    route's own, as SSE over POST needs) and record the response into ``recorder``.
 
     ``on_chunk(n)`` is called after the n-th non-empty chunk arrived (lock-step acknowledgements).
     With ``cut_after=k`` the client closes the connection after k non-empty chunks. With
@@ -45,10 +47,12 @@ def get(port: int, path: str, recorder: Recorder, deadline_s: float, *, headers:
     try:
         sock.connect(("127.0.0.1", port))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        request = h11.Request(method="GET", target=path,
+        length = [("Content-Length", str(len(body)))] if body or method not in ("GET", "HEAD") else []
+        request = h11.Request(method=method, target=path,
                               headers=[("Host", f"127.0.0.1:{port}"), ("Connection", "close"), *CLIENT_HEADERS,
-                                       *headers])
-        sock.sendall(conn.send(request) + conn.send(h11.EndOfMessage()))
+                                       *length, *headers])
+        sock.sendall(conn.send(request) + (conn.send(h11.Data(data=body)) if body else b"")
+                     + conn.send(h11.EndOfMessage()))
         pending = bytearray()
         received, chunked = 0, False
         while True:
