@@ -84,11 +84,26 @@ def test_starlette_compress_holds_a_text_stream_back_in_zstd(tmp_path):
 
 @pytest.mark.parametrize("engine", ["asgi", "uvicorn"])
 def test_slowapi_asgi_middleware_breaks_streams_declared_with_app_get(engine, tmp_path):
-    """It sends ``http.response.start`` again before every body message of a route it finds, and it
-    finds ``@app.get`` routes only: the router twin passes."""
+    """It sends ``http.response.start`` again before every body message of a route it finds. It finds
+    ``@app.get`` routes, and routes of an included router only where ``include_router`` copies them
+    into the app's routes (before FastAPI kept an included router as one entry): there the router twin
+    breaks too, elsewhere it passes."""
     got = verdicts(run("with_slowapi:app", tmp_path, engine, checks="chunk-order"))
     assert got[("async-ann-bytes-for-plain", "chunk-order")] == ("fail", "app")
-    assert got[("def-ann-bytes-for-plain-router", "chunk-order")] == ("pass", None)
+    router = ("pass", None) if _routers_included_lazily() else ("fail", "app")
+    assert got[("def-ann-bytes-for-plain-router", "chunk-order")] == router
+
+
+def _routers_included_lazily() -> bool:
+    """Whether this FastAPI keeps an included router as one entry of the app's routes (no APIRoute
+    with an ``.endpoint`` for a route-aware middleware to find)."""
+    from fastapi import APIRouter, FastAPI
+    from fastapi.routing import APIRoute
+
+    app, router = FastAPI(), APIRouter()
+    router.get("/x")(lambda: None)
+    app.include_router(router, prefix="/p")
+    return not any(isinstance(r, APIRoute) and r.path == "/p/x" for r in app.router.routes)
 
 
 @pytest.mark.parametrize("spec", ["with_slowapi:base_http", "with_starlette_context:app"])
