@@ -151,7 +151,9 @@ def incremental_delivery(trace, scenario, variant):
     if violations:
         v = violations[0]
         where = ("on the event loop (an async generator), where the producer cannot wait"
-                 if v.on_event_loop else f"on a worker thread, after waiting {v.waited_s:.2f} s for it")
+                 if v.on_event_loop else f"on a worker thread, after waiting {v.waited_s:.2f} s for it"
+                 if v.waited_s else "on a worker thread, without a wait: bare in-process, a chunk is recorded "
+                 "as sent before the framework can ask for the next one")
         raise Failure(f"Chunk {v.index} was requested before chunk {v.index - 1} reached the client",
                       expected=f"{v.index} chunks delivered before chunk {v.index} is produced",
                       seen=f"{v.delivered} delivered", detail=f"checked {where}; the framework buffered "
