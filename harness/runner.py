@@ -243,13 +243,13 @@ class Runner:
             return [self._result(case, c, Outcome.ERROR, str(got)) for c in checks]
         return [self._run_check(case, c, got, request_s) for c in checks]
 
-    def _run_check(self, case: Case, check: Check, trace: Trace, request_s: float) -> Result:
+    def _run_check(self, case: Case, check: Check, trace: Trace | None, request_s: float) -> Result:
         t0 = time.monotonic()
-        if check.kind is Kind.NORMAL:
+        if check.kind is Kind.NORMAL and trace is not None:
             outcome, detail = self._call(check, case, trace)
         else:
             outcome, detail = self._call_modes(check, case)
-        if trace.decoded and outcome is not Outcome.NA:
+        if trace is not None and trace.decoded and outcome is not Outcome.NA:
             detail = f"{detail}\n({trace.decoded})" if detail else f"({trace.decoded})"
         return self._result(case, check, outcome, detail, time.monotonic() - t0, {"request_s": round(request_s, 6)})
 

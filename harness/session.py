@@ -316,7 +316,8 @@ def open_session(selection: Selection, gate_options: GateOptions | None = None, 
     expectations_file = expect.find_file(gate_options.expectations, root, disabled=gate_options.no_expectations)
     file_entries = expect.load(expectations_file) if expectations_file else []  # a bad file stops before any work
     scenario_set = load_scenarios(selection.scenario_folders())
-    scenarios = scenario_set.select(selection.scenarios)
+    scenarios = [sc for sc in scenario_set.select(selection.scenarios)  # a named one runs whatever its tags
+                 if selection.slow or selection.scenarios or "slow" not in sc.tags]
     checks = get_checks(selection.checks)
     known = {c.name for c in get_checks(None)}
     for sc in scenarios:
