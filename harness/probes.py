@@ -58,6 +58,9 @@ class LockStep:
         self.recorder, self.wait_s, self.broken, self.raise_at = recorder, wait_s, not enforce, raise_at
         self.handed = 0  # non-empty chunks handed out so far
         self.slack = 0  # how many chunks the producer may be ahead of the client (a form's own buffers)
+        # on the loop, where nothing can wait: messages a team's stack may hold in flight by design (a
+        # zero-buffer hand-off, as BaseHTTPMiddleware's, has one taken but not yet sent)
+        self.in_flight = 0
 
     def step(self, index: int, chunk: str | bytes) -> None:
         """Called by the source before it hands out chunk ``index``."""
@@ -65,8 +68,9 @@ class LockStep:
         if self.raise_at is not None and self.handed == self.raise_at:
             raise InjectedFailure(f"the producer failed on purpose after {self.handed} non-empty chunks")
         need = self.handed - self.slack
+        on_loop = need > 0 and not self.broken and _on_event_loop()
+        need -= self.in_flight if on_loop else 0
         if need > 0 and not self.broken:
-            on_loop = _on_event_loop()
             t0 = time.monotonic()
             at_once = on_loop or self.wait_s <= 0
             if not (rec.reached(need) if at_once else rec.wait_reached(need, self.wait_s)):

@@ -122,6 +122,7 @@ class Runner:
         gate = LockStep(recorder, self._lockstep_wait(), raise_at=mode.at if mode.rules.producer_raises else None,
                         enforce=not mode.stream_counts  # several streams share it
                         and not self._reads_ahead(scenario, variant, mode))
+        gate.in_flight = 0 if self.app == BARE else 1  # a team's stack may hold one message in a hand-off
         try:
             route = self.builder(scenario, variant, lambda chunk_type: scenario.open(chunk_type, recorder, gate))
         except Exception as exc:  # the installed FastAPI refused to declare this variant
