@@ -90,6 +90,8 @@ class Runner:
         # side requests are made only when a selected check reads them (no /openapi.json otherwise)
         self.side_requests = frozenset(s for c in checks for s in c.side_requests)
         self._traces: dict[tuple[str, str, str], Trace | BuildFailed] = {}
+        self.request_s = 0.0  # time spent in the engine's requests (the app, and the engine driving it)
+        self.timing: dict[str, list[float]] = {}  # scenario -> [its cases' time, of which in requests]
 
     def __enter__(self) -> "Runner":
         return self
@@ -142,6 +144,7 @@ class Runner:
         route = self._build(scenario, variant, mode, recorder)
         if isinstance(route, BuildFailed):
             return route
+        t0 = time.monotonic()
         try:
             return decode_trace(self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s, mode))
         except UndecodableBody as exc:  # the harness cannot read the body: its error, not a verdict
@@ -149,6 +152,8 @@ class Runner:
         except Exception as exc:  # a dead server, a broken side channel: reported, the run goes on
             return EngineFailed(f"the {self.engine.name} engine failed during a {mode.kind.value} request: "
                                 f"{type(exc).__name__}: {exc}")
+        finally:
+            self.request_s += time.monotonic() - t0
 
     def _perform_batch(self, scenario: Scenario, variant: Variant, mode: Mode) -> None:
         """The requested case and every planned case not traced yet in ``mode``, in one batch."""
@@ -170,12 +175,15 @@ class Runner:
                 keys.append(key)
         if not items:
             return
+        t0 = time.monotonic()
         try:
             traces = self.engine.perform_batch(items, self.deadline_s or scenario.deadline_s, mode)
         except Exception as exc:
             failed = EngineFailed(f"the {self.engine.name} engine failed during a batch of {len(items)} "
                                   f"{mode.kind.value} requests: {type(exc).__name__}: {exc}")
             traces = [failed] * len(items)
+        finally:
+            self.request_s += time.monotonic() - t0
         for key, got in zip(keys, traces):
             try:
                 self._traces[key] = got if isinstance(got, BuildFailed) else decode_trace(got)
@@ -300,7 +308,11 @@ class Runner:
             for n, case in enumerate(cases, 1):
                 if n > 1 and cases[n - 2].scenario.name != case.scenario.name:
                     self.forget_scenario(cases[n - 2].scenario)  # twins never cross scenarios
+                t0, r0 = time.monotonic(), self.request_s
                 got = self.judge(case)
+                spent = self.timing.setdefault(case.scenario.name, [0.0, 0.0])
+                spent[0] += time.monotonic() - t0
+                spent[1] += self.request_s - r0
                 results += got
                 if progress:
                     progress(case, n, len(cases), got)

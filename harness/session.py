@@ -87,6 +87,7 @@ class Session:
     _runners: dict[tuple[str, str], Runner] = field(default_factory=dict)
     _host: AppHost | None = None
     fastapi_version: str = field(default_factory=lambda: versions()["fastapi"])
+    timing: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # label -> scenario -> [all, requests]
     engine_jobs: int = 0  # server engines run at once (0: as many as there are cores; 1: one after another)
 
     # ------------------------------------------------------------------------------- planning
@@ -159,8 +160,10 @@ class Session:
             out: list[Result] = []
             for target in self.targets:  # the app's targets share a host: in order, in one worker
                 t0, label = time.monotonic(), self.label(engine, target)
-                out += self.runner(engine, target).run(self.cases, progress=progress(label))
+                runner = self.runner(engine, target)
+                out += runner.run(self.cases, progress=progress(label))
                 times[label] = round(time.monotonic() - t0, 3)
+                self.timing[label] = dict(getattr(runner, "timing", {}))  # a fresh interpreter's bare twin: none
             return out
 
         try:
@@ -309,10 +312,25 @@ class Session:
     def header(self, wall_time_s: float = 0.0, engine_times: dict[str, float] | None = None) -> RunInfo:
         """The results file's run header: the same fields whichever front end ran the session."""
         return RunInfo(engines=self.engines, selection=self.selection.to_json(), app=self.app_info(),
-                       wall_time_s=wall_time_s, engine_times=dict(engine_times or {}),
+                       wall_time_s=wall_time_s, engine_times=dict(engine_times or {}), timing=self.time_spent(),
                        skipped_engines=dict(self.skipped),
                        load_errors=[{"file": e.file, "message": e.message} for e in self.scenario_set.errors],
                        expectations=str(self.expectations_file) if self.expectations_file else None)
+
+    def time_spent(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Where the run's time went, per engine (label) and per scenario: ``total_s`` of its cases and
+        ``requests_s`` of it in the engine's requests (the app, and the engine driving it); the rest
+        is the harness's own (building routes, checks, twins' bookkeeping)."""
+        def spent(total: float, requests: float) -> dict[str, float]:
+            return {"total_s": round(total, 3), "requests_s": round(requests, 3)}
+        scenarios: dict[str, list[float]] = {}
+        for per in self.timing.values():
+            for name, (total, requests) in per.items():
+                both = scenarios.setdefault(name, [0.0, 0.0])
+                both[0], both[1] = both[0] + total, both[1] + requests
+        engines = {label: spent(sum(t for t, _ in per.values()), sum(r for _, r in per.values()))
+                   for label, per in self.timing.items()}
+        return {"engines": engines, "scenarios": {n: spent(*v) for n, v in scenarios.items()}} if self.timing else {}
 
     def verdict(self, results: list[Result]) -> expect.Gate:
         return expect.gate(results, strict=self.gate_options.strict)
