@@ -49,6 +49,9 @@ _OPTIONS: dict[str, dict[str, Any]] = {
                                  help="load only the scenarios of --scenarios-dir, not the built-in ones"),
     "no-page": dict(action="store_true", default=False,
                     help="leave out the page's 13 reference routes"),
+    "slow": dict(action="store_true", default=False,
+                 help="also run the scenarios tagged slow (many-tiny-chunks-full); named with --scenario, "
+                      "a slow scenario runs anyway"),
     "deadline": dict(type=_positive, default=None, metavar="SECONDS",
                      help="deadline of every request (default: the scenario's, 10 s)"),
     "app": dict(default=None, metavar="MODULE:ATTR",
@@ -89,6 +92,7 @@ class Selection:
     scenarios_dirs: list[Path] = field(default_factory=list)  # a team's folders, added to the built-ins
     builtin_scenarios: bool = True
     include_page: bool = True
+    slow: bool = False  # the scenarios tagged slow too (pytest: its -m decides instead)
     deadline_s: float | None = None
     app: str | None = None  # --app MODULE:ATTR / MODULE:FACTORY()
     app_dir: str | None = None
@@ -102,7 +106,7 @@ class Selection:
                    variants=_csv(value("variant")), engines=_csv(value("engine")) or ["asgi"],
                    scenarios_dirs=list(value("scenarios-dir") or []),
                    builtin_scenarios=not value("no-builtin-scenarios"), include_page=not value("no-page"),
-                   deadline_s=value("deadline"), app=value("app"), app_dir=value("app-dir"),
+                   slow=bool(value("slow")), deadline_s=value("deadline"), app=value("app"), app_dir=value("app-dir"),
                    accept_encoding=value("accept-encoding"))
 
     def scenario_folders(self) -> list[Path]:

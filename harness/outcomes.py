@@ -107,6 +107,8 @@ class RunInfo:
     started: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     wall_time_s: float = 0.0
     engine_times: dict[str, float] = field(default_factory=dict)
+    # where the time went: {"engines"|"scenarios": {name: {"total_s", "requests_s"}}} (Session.time_spent)
+    timing: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     skipped_engines: dict[str, str] = field(default_factory=dict)
     load_errors: list[dict[str, str]] = field(default_factory=list)
     app: dict[str, object] = field(default_factory=dict)  # --app: what it is and its middleware, outermost first

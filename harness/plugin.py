@@ -40,6 +40,7 @@ class _State:
 
     def __init__(self, config: pytest.Config) -> None:
         self.selection = Selection.from_values(config.getoption, prefix="stream-")
+        self.selection.slow = True  # every scenario is collected; -m 'not slow' leaves the slow ones out
         self.gate_options = GateOptions.from_values(config.getoption, prefix="stream-")
         self.root = config.rootpath
         try:

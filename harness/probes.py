@@ -3,7 +3,9 @@ open/close of the resource the generator opens in its ``with`` block.
 
 Lock-step is coordination, not timing: before the producer hands out chunk ``k`` it requires that
 chunk ``k - 1`` has reached the client. On a worker thread (a ``def`` generator run by the
-threadpool) it waits for that, with a deadline. On the event-loop thread (an ``async def``
+threadpool) it waits for that, with a deadline - unless the gate is told the wait is unneeded (``wait_s=0``: in-process and
+bare, the harness's own send records chunk ``k - 1`` synchronously before the framework can ask a
+``def`` generator for chunk ``k``, so a missing chunk is already the proof). On the event-loop thread (an ``async def``
 generator iterating a plain iterable, as the page's samples do) waiting would freeze the very loop
 that must deliver the chunk, so the requirement is checked without waiting: a framework that asks
 for chunk ``k`` before delivering ``k - 1`` there has read ahead. Either way a violation is
@@ -51,10 +53,14 @@ class LockStep:
     def __init__(self, recorder: Recorder, wait_s: float = 2.0, raise_at: int | None = None,
                  enforce: bool = True) -> None:
         """``raise_at=k``: the producer raises once k non-empty chunks were handed out (``error`` mode).
-        ``enforce=False``: steps are recorded but nothing is waited for (several streams share it)."""
+        ``enforce=False``: steps are recorded but nothing is waited for (several streams share it).
+        ``wait_s=0``: a chunk not yet delivered is a violation at once (decided without a wait)."""
         self.recorder, self.wait_s, self.broken, self.raise_at = recorder, wait_s, not enforce, raise_at
         self.handed = 0  # non-empty chunks handed out so far
         self.slack = 0  # how many chunks the producer may be ahead of the client (a form's own buffers)
+        # on the loop, where nothing can wait: messages a team's stack may hold in flight by design (a
+        # zero-buffer hand-off, as BaseHTTPMiddleware's, has one taken but not yet sent)
+        self.in_flight = 0
 
     def step(self, index: int, chunk: str | bytes) -> None:
         """Called by the source before it hands out chunk ``index``."""
@@ -62,12 +68,15 @@ class LockStep:
         if self.raise_at is not None and self.handed == self.raise_at:
             raise InjectedFailure(f"the producer failed on purpose after {self.handed} non-empty chunks")
         need = self.handed - self.slack
+        on_loop = need > 0 and not self.broken and _on_event_loop()
+        need -= self.in_flight if on_loop else 0
         if need > 0 and not self.broken:
-            on_loop = _on_event_loop()
             t0 = time.monotonic()
-            if not (rec.reached(need) if on_loop else rec.wait_reached(need, self.wait_s)):
+            at_once = on_loop or self.wait_s <= 0
+            if not (rec.reached(need) if at_once else rec.wait_reached(need, self.wait_s)):
                 self.broken = True
-                rec.add(LockStepViolation(rec.now(), index, rec.progress(), time.monotonic() - t0, on_loop))
+                waited = 0.0 if at_once else time.monotonic() - t0
+                rec.add(LockStepViolation(rec.now(), index, rec.progress(), waited, on_loop))
         rec.add(GeneratorStep(rec.now(), index, rec.progress()))
         self.handed += bool(chunk)
 
@@ -246,7 +255,11 @@ class Marks:
         self.recorder.add(Mark(self.recorder.now(), name))
 
     def wait_gone(self, timeout: float) -> bool:
-        """Block this thread (no await: the loop gets no turn from it) until the client has left."""
+        """Block this thread (no await: the loop gets no turn from it) until the client has left.
+        On the loop that records the client's leaving (in-process) nothing can change while it
+        blocks: the answer is known at once, and waiting would only cost ``timeout``."""
+        if self.recorder.gone_on_app_loop and _on_event_loop():
+            return self.recorder.gone
         with self.recorder._cond:
             return self.recorder._cond.wait_for(lambda: self.recorder.gone, timeout)
 

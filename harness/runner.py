@@ -75,6 +75,13 @@ def _observed(got: Trace | BuildFailed) -> str:
     return summary + (f", {got.failure_cause}" if got.failure_cause else "")
 
 
+def _with_decoded(detail: str, trace: Trace) -> str:
+    """``detail`` and, when a middleware's encoding was decoded before judging, how."""
+    if not trace.decoded:
+        return detail
+    return f"{detail}\n({trace.decoded})" if detail else f"({trace.decoded})"
+
+
 class Runner:
     """Performs the cases of one engine through one target and judges them. It owns the only trace
     cache: every check and twin reads one request per (scenario, variant, mode); a batched kind
@@ -90,6 +97,8 @@ class Runner:
         # side requests are made only when a selected check reads them (no /openapi.json otherwise)
         self.side_requests = frozenset(s for c in checks for s in c.side_requests)
         self._traces: dict[tuple[str, str, str], Trace | BuildFailed] = {}
+        self.request_s = 0.0  # time spent in the engine's requests (the app, and the engine driving it)
+        self.timing: dict[str, list[float]] = {}  # scenario -> [its cases' time, of which in requests]
 
     def __enter__(self) -> "Runner":
         return self
@@ -119,9 +128,10 @@ class Runner:
 
     def _build(self, scenario: Scenario, variant: Variant, mode: Mode, recorder: Recorder):
         """The route of one request (or why it cannot be declared), with its producer's lock-step gate."""
-        gate = LockStep(recorder, self.lockstep_wait_s, raise_at=mode.at if mode.rules.producer_raises else None,
+        gate = LockStep(recorder, self._lockstep_wait(), raise_at=mode.at if mode.rules.producer_raises else None,
                         enforce=not mode.stream_counts  # several streams share it
                         and not self._reads_ahead(scenario, variant, mode))
+        gate.in_flight = 0 if self.app == BARE else 1  # a team's stack may hold one message in a hand-off
         try:
             route = self.builder(scenario, variant, lambda chunk_type: scenario.open(chunk_type, recorder, gate))
         except Exception as exc:  # the installed FastAPI refused to declare this variant
@@ -129,11 +139,19 @@ class Runner:
         route = dataclasses.replace(route, scenario=scenario.name, variant=variant.id)
         return route if "openapi" in self.side_requests else dataclasses.replace(route, openapi_path="")
 
+    def _lockstep_wait(self) -> float:
+        """How long the producer waits for the chunk before it: none bare in-process (the engine's
+        ``send`` records chunk k before the framework can ask for chunk k+1, so a missing chunk is
+        proof), the full wait through a team's app (a zero-buffer hand-off such as
+        BaseHTTPMiddleware lets the producer run one chunk ahead of the outer ``send``)."""
+        return 0.0 if self.app == BARE and self.engine.in_process else self.lockstep_wait_s
+
     def _perform(self, scenario: Scenario, variant: Variant, mode: Mode) -> Trace | BuildFailed:
         recorder = Recorder()
         route = self._build(scenario, variant, mode, recorder)
         if isinstance(route, BuildFailed):
             return route
+        t0 = time.monotonic()
         try:
             return decode_trace(self.engine.perform(route, recorder, self.deadline_s or scenario.deadline_s, mode))
         except UndecodableBody as exc:  # the harness cannot read the body: its error, not a verdict
@@ -141,6 +159,8 @@ class Runner:
         except Exception as exc:  # a dead server, a broken side channel: reported, the run goes on
             return EngineFailed(f"the {self.engine.name} engine failed during a {mode.kind.value} request: "
                                 f"{type(exc).__name__}: {exc}")
+        finally:
+            self.request_s += time.monotonic() - t0
 
     def _perform_batch(self, scenario: Scenario, variant: Variant, mode: Mode) -> None:
         """The requested case and every planned case not traced yet in ``mode``, in one batch."""
@@ -162,12 +182,15 @@ class Runner:
                 keys.append(key)
         if not items:
             return
+        t0 = time.monotonic()
         try:
             traces = self.engine.perform_batch(items, self.deadline_s or scenario.deadline_s, mode)
         except Exception as exc:
             failed = EngineFailed(f"the {self.engine.name} engine failed during a batch of {len(items)} "
                                   f"{mode.kind.value} requests: {type(exc).__name__}: {exc}")
             traces = [failed] * len(items)
+        finally:
+            self.request_s += time.monotonic() - t0
         for key, got in zip(keys, traces):
             try:
                 self._traces[key] = got if isinstance(got, BuildFailed) else decode_trace(got)
@@ -227,6 +250,8 @@ class Runner:
         if missing:  # still try it, so the report shows what this FastAPI does instead
             reason = f"{missing}; observed: {_observed(self.trace(sc, v))}"
             return [self._result(case, c, Outcome.UNSUPPORTED, reason) for c in checks]
+        if all(c.kind is not Kind.NORMAL for c in checks):  # each makes its own requests: no normal one
+            return [self._run_check(case, c, None, 0.0) for c in checks]
         t0 = time.monotonic()
         got = self.trace(sc, v)
         request_s = time.monotonic() - t0
@@ -234,14 +259,14 @@ class Runner:
             return [self._result(case, c, Outcome.ERROR, str(got)) for c in checks]
         return [self._run_check(case, c, got, request_s) for c in checks]
 
-    def _run_check(self, case: Case, check: Check, trace: Trace, request_s: float) -> Result:
+    def _run_check(self, case: Case, check: Check, trace: Trace | None, request_s: float) -> Result:
         t0 = time.monotonic()
-        if check.kind is Kind.NORMAL:
+        if check.kind is Kind.NORMAL and trace is not None:
             outcome, detail = self._call(check, case, trace)
         else:
             outcome, detail = self._call_modes(check, case)
-        if trace.decoded and outcome is not Outcome.NA:
-            detail = f"{detail}\n({trace.decoded})" if detail else f"({trace.decoded})"
+        if check.kind is Kind.NORMAL and trace is not None and outcome is not Outcome.NA:
+            detail = _with_decoded(detail, trace)  # the trace the check read: a kind of its own says its own
         return self._result(case, check, outcome, detail, time.monotonic() - t0, {"request_s": round(request_s, 6)})
 
     def _call(self, check: Check, case: Case, trace: Trace) -> tuple[Outcome, str]:
@@ -270,7 +295,8 @@ class Runner:
             if isinstance(got, BuildFailed):
                 verdicts.append((Outcome.ERROR, str(got), mode))
             else:
-                verdicts.append((*self._call(check, case, got), mode))
+                outcome, detail = self._call(check, case, got)
+                verdicts.append((outcome, _with_decoded(detail, got) if outcome is not Outcome.NA else detail, mode))
         worst = max(verdicts, key=lambda v: v[0].severity)[0]
         if len(verdicts) == 1:
             return worst, verdicts[0][1]
@@ -290,7 +316,11 @@ class Runner:
             for n, case in enumerate(cases, 1):
                 if n > 1 and cases[n - 2].scenario.name != case.scenario.name:
                     self.forget_scenario(cases[n - 2].scenario)  # twins never cross scenarios
+                t0, r0 = time.monotonic(), self.request_s
                 got = self.judge(case)
+                spent = self.timing.setdefault(case.scenario.name, [0.0, 0.0])
+                spent[0] += time.monotonic() - t0
+                spent[1] += self.request_s - r0
                 results += got
                 if progress:
                     progress(case, n, len(cases), got)

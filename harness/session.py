@@ -18,6 +18,7 @@ never stacked on an already annotated detail.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from .app.lifespan import STARTUP_DEADLINE_S, LifespanFailed, check_lifespan
 from .app.load import AppError, LoadedApp, load_app, parse_spec
 from .app.mount import PREFIX, AppHost
 from .checks import Check, get_checks
-from .engines import EngineSetup, engine_names, engine_unavailable, get_engine
+from .engines import EngineSetup, engine_names, engine_unavailable, get_engine, runs_in_process
 from .errors import UsageError
 from .modes import Kind
 from .options import GateOptions, Selection
@@ -86,6 +87,8 @@ class Session:
     _runners: dict[tuple[str, str], Runner] = field(default_factory=dict)
     _host: AppHost | None = None
     fastapi_version: str = field(default_factory=lambda: versions()["fastapi"])
+    timing: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # label -> scenario -> [all, requests]
+    engine_jobs: int = 0  # server engines run at once (0: as many as there are cores; 1: one after another)
 
     # ------------------------------------------------------------------------------- planning
     @property
@@ -151,16 +154,42 @@ class Session:
         """Every engine through every target, then the chain (:meth:`finish`). ``progress(label)``
         gives the progress callback of one (engine, target). Returns the results and the time each
         (engine, target) took."""
-        raw: list[Result] = []
         times: dict[str, float] = {}
-        try:
-            for engine, target, runner in self.runs():
+
+        def one_engine(engine: str) -> list[Result]:
+            out: list[Result] = []
+            for target in self.targets:  # the app's targets share a host: in order, in one worker
                 t0, label = time.monotonic(), self.label(engine, target)
-                raw += runner.run(self.cases, progress=progress(label))
+                runner = self.runner(engine, target)
+                out += runner.run(self.cases, progress=progress(label))
                 times[label] = round(time.monotonic() - t0, 3)
+                self.timing[label] = dict(getattr(runner, "timing", {}))  # a fresh interpreter's bare twin: none
+            return out
+
+        try:
+            by_engine = self._run_engines(one_engine)
+            raw = [r for engine in self.engines for r in by_engine[engine]]  # the sequential order
             return self.across_engines(self.finish(raw)), times
         finally:
             self.close()
+
+    def _run_engines(self, one_engine: Callable[[str], list[Result]]) -> dict[str, list[Result]]:
+        """The in-process engine alone first (its loop-lag and latency checks measure this
+        interpreter: nothing else may run in it meanwhile), then the server engines at once, as many
+        as there are cores (``engine_jobs``): each serves from processes of its own, so they are
+        independent, and a run of every engine takes about the time of the slowest instead of the sum."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        local = [e for e in self.engines if runs_in_process(e)]
+        served = [e for e in self.engines if e not in local]
+        done = {e: one_engine(e) for e in local}
+        jobs = max(1, min(len(served), self.engine_jobs or os.cpu_count() or 1))
+        if jobs == 1:
+            done.update({e: one_engine(e) for e in served})
+        else:
+            with ThreadPoolExecutor(jobs, thread_name_prefix="harness-engine") as pool:
+                done.update(zip(served, pool.map(one_engine, served)))
+        return done
 
     def label(self, engine: str, target: str) -> str:
         return engine if target == BARE else f"{engine} via app"
@@ -288,10 +317,25 @@ class Session:
     def header(self, wall_time_s: float = 0.0, engine_times: dict[str, float] | None = None) -> RunInfo:
         """The results file's run header: the same fields whichever front end ran the session."""
         return RunInfo(engines=self.engines, selection=self.selection.to_json(), app=self.app_info(),
-                       wall_time_s=wall_time_s, engine_times=dict(engine_times or {}),
+                       wall_time_s=wall_time_s, engine_times=dict(engine_times or {}), timing=self.time_spent(),
                        skipped_engines=dict(self.skipped),
                        load_errors=[{"file": e.file, "message": e.message} for e in self.scenario_set.errors],
                        expectations=str(self.expectations_file) if self.expectations_file else None)
+
+    def time_spent(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Where the run's time went, per engine (label) and per scenario: ``total_s`` of its cases and
+        ``requests_s`` of it in the engine's requests (the app, and the engine driving it); the rest
+        is the harness's own (building routes, checks, twins' bookkeeping)."""
+        def spent(total: float, requests: float) -> dict[str, float]:
+            return {"total_s": round(total, 3), "requests_s": round(requests, 3)}
+        scenarios: dict[str, list[float]] = {}
+        for per in self.timing.values():
+            for name, (total, requests) in per.items():
+                both = scenarios.setdefault(name, [0.0, 0.0])
+                both[0], both[1] = both[0] + total, both[1] + requests
+        engines = {label: spent(sum(t for t, _ in per.values()), sum(r for _, r in per.values()))
+                   for label, per in self.timing.items()}
+        return {"engines": engines, "scenarios": {n: spent(*v) for n, v in scenarios.items()}} if self.timing else {}
 
     def verdict(self, results: list[Result]) -> expect.Gate:
         return expect.gate(results, strict=self.gate_options.strict)
@@ -321,7 +365,8 @@ def open_session(selection: Selection, gate_options: GateOptions | None = None, 
     expectations_file = expect.find_file(gate_options.expectations, root, disabled=gate_options.no_expectations)
     file_entries = expect.load(expectations_file) if expectations_file else []  # a bad file stops before any work
     scenario_set = load_scenarios(selection.scenario_folders())
-    scenarios = scenario_set.select(selection.scenarios)
+    scenarios = [sc for sc in scenario_set.select(selection.scenarios)  # a named one runs whatever its tags
+                 if selection.slow or selection.scenarios or "slow" not in sc.tags]
     checks = get_checks(selection.checks)
     known = {c.name for c in get_checks(None)}
     for sc in scenarios:

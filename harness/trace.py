@@ -18,7 +18,7 @@ import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, ClassVar, Iterable
 
 __all__ = [
     "TraceEvent", "ResponseStart", "BodyChunk", "AppSent", "LagSample", "ProbeSample", "StreamSummary",
@@ -334,6 +334,9 @@ class Recorder:
     started: float = field(default_factory=time.monotonic)
     delivered: int = 0  # non-empty body messages with more_body true seen by the client so far
     gone: bool = False  # the client left: nobody will receive more, so nobody waits for it
+    # in-process the client's leaving is recorded by ``send`` on the app's own event loop: a wait that
+    # blocks that loop can never see it happen (a server's recorder hears it from another thread)
+    gone_on_app_loop: ClassVar[bool] = True
     _cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
     def add(self, event: TraceEvent) -> None:

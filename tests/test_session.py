@@ -53,7 +53,7 @@ _TIME = re.compile(r"\d+(?:\.\d+)? ?(?:ms|µs|s)\b")
 
 def _comparable(data: dict) -> dict:
     """A results file without what differs from run to run: times (fields, and figures in details)."""
-    run = {k: v for k, v in data["run"].items() if k not in ("started", "wall_time_s", "engine_times")}
+    run = {k: v for k, v in data["run"].items() if k not in ("started", "wall_time_s", "engine_times", "timing")}
     results = []
     for r in data["results"]:
         extra = {k: v for k, v in r["extra"].items() if k != "request_s"}

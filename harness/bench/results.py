@@ -31,6 +31,7 @@ WORKLOAD_TITLES = {
     "chunk-overhead": "Per-chunk overhead (1000 x 16-byte chunks)",
     "throughput": "Throughput (16 MiB file, 64 KiB chunks)",
     "ttfb": "Time to first byte (slow producer: 20 chunks, 1 ms each)",
+    "harness": "The harness itself (a fixed selection: the whole run against its requests alone)",
 }
 ENGINE_TITLES = {"asgi": "in-process", "uvicorn": "over uvicorn"}
 

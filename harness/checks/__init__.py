@@ -167,8 +167,16 @@ def show(value: Any, limit: int = 120) -> str:
 
 
 def first_difference(a: list[Any] | bytes, b: list[Any] | bytes) -> int:
-    """Index of the first element where ``a`` and ``b`` differ (the shorter length if one is a prefix)."""
-    for i, (x, y) in enumerate(zip(a, b)):
+    """Index of the first element where ``a`` and ``b`` differ (the shorter length if one is a prefix).
+    Bytes are compared a block at a time first (a 64 MiB body in milliseconds, not seconds)."""
+    start = 0
+    if isinstance(a, (bytes, bytearray)) and isinstance(b, (bytes, bytearray)):
+        block, end = 1 << 16, min(len(a), len(b))
+        while start < end and a[start:start + block] == b[start:start + block]:
+            start += block
+        if start >= end:
+            return end
+    for i, (x, y) in enumerate(zip(a[start:], b[start:]), start):
         if x != y:
             return i
     return min(len(a), len(b))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 from ..trace import AppReturned, AppSent, GeneratorStep, LockStepViolation, lifecycle_violations
 from . import Failure, NonStrict, NotApplicable, check, first_difference, show
@@ -103,22 +104,30 @@ def content_type(trace, scenario, variant):
 
 
 def _transformation_hint(expected: bytes, seen: bytes, chunks: list[bytes]) -> str:
-    """Name the transformation when it is a known one: JSON encoding, repr, a text re-encoding."""
-    candidates: dict[str, bytes] = {}
+    """Name the transformation when it is a known one: JSON encoding, repr, a text re-encoding.
+
+    Each candidate is computed whole only when the body starts and ends as it would (its first and
+    last chunks transformed, or the opening quote or bracket): a 64 MiB body is not JSON-encoded five ways to
+    find out that a framework merely dropped its last chunk."""
+    Candidate = tuple[Callable[[list[bytes]], bytes], bool]  # (transformation, applied chunk by chunk)
+    candidates: dict[str, Candidate] = {}
     try:
         texts = [c.decode("utf-8") for c in chunks]
-        candidates["each chunk JSON-encoded"] = b"".join(json.dumps(t).encode() for t in texts)
-        candidates["each chunk JSON-encoded (non-ASCII kept)"] = b"".join(
-            json.dumps(t, ensure_ascii=False).encode() for t in texts)
-        candidates["the whole body JSON-encoded as a list"] = json.dumps(texts).encode()
-        candidates["the whole body JSON-encoded as one string"] = json.dumps("".join(texts)).encode()
-        candidates["re-encoded from latin-1 to UTF-8"] = expected.decode("latin-1").encode("utf-8")
+        candidates["each chunk JSON-encoded"] = (lambda cs: b"".join(json.dumps(c.decode()).encode() for c in cs), True)
+        candidates["each chunk JSON-encoded (non-ASCII kept)"] = (lambda cs: b"".join(
+            json.dumps(c.decode(), ensure_ascii=False).encode() for c in cs), True)
+        candidates["the whole body JSON-encoded as a list"] = (lambda cs: json.dumps(texts).encode(), False)
+        candidates["the whole body JSON-encoded as one string"] = (lambda cs: json.dumps("".join(texts)).encode(), False)
+        candidates["re-encoded from latin-1 to UTF-8"] = (lambda cs: b"".join(cs).decode("latin-1").encode("utf-8"), True)
     except UnicodeDecodeError:
-        candidates["decoded as UTF-8 with replacement and re-encoded"] = expected.decode(
-            "utf-8", "replace").encode("utf-8")
-    candidates["each chunk rendered with repr()"] = b"".join(repr(c).encode() for c in chunks)
-    for name, value in candidates.items():
-        if value == seen:
+        candidates["decoded as UTF-8 with replacement and re-encoded"] = (
+            lambda cs: b"".join(cs).decode("utf-8", "replace").encode("utf-8"), True)
+    candidates["each chunk rendered with repr()"] = (lambda cs: b"".join(repr(c).encode() for c in cs), True)
+    openers = {"the whole body JSON-encoded as a list": b"[", "the whole body JSON-encoded as one string": b'"'}
+    for name, (transform, per_chunk) in candidates.items():
+        plausible = (seen.startswith(transform(chunks[:1])) and seen.endswith(transform(chunks[-1:])) if per_chunk
+                     else seen.startswith(openers[name]))
+        if plausible and transform(chunks) == seen:
             return f"the body is exactly the chunks {name}"
     return ""
 
@@ -151,7 +160,9 @@ def incremental_delivery(trace, scenario, variant):
     if violations:
         v = violations[0]
         where = ("on the event loop (an async generator), where the producer cannot wait"
-                 if v.on_event_loop else f"on a worker thread, after waiting {v.waited_s:.2f} s for it")
+                 if v.on_event_loop else f"on a worker thread, after waiting {v.waited_s:.2f} s for it"
+                 if v.waited_s else "on a worker thread, without a wait: bare in-process, a chunk is recorded "
+                 "as sent before the framework can ask for the next one")
         raise Failure(f"Chunk {v.index} was requested before chunk {v.index - 1} reached the client",
                       expected=f"{v.index} chunks delivered before chunk {v.index} is produced",
                       seen=f"{v.delivered} delivered", detail=f"checked {where}; something between the "

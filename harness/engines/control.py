@@ -27,7 +27,7 @@ import socket
 import socketserver
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ..probes import LockStep
 from .loop_probe import lag_monitor
@@ -47,6 +47,7 @@ class ServerRecorder(Recorder):
     over a socket for ``async`` and ``def`` producers alike. ``on_change`` wakes that wait.
     """
 
+    gone_on_app_loop: ClassVar[bool] = False  # "client gone" arrives on the side channel's thread
     sent: int = 0
     acked: int = 0
     on_change: Any = None

@@ -254,7 +254,24 @@ def render_summary(info: RunInfo, results: list[Result], color: bool = False) ->
     return (f"FastAPI {v['fastapi']} · Starlette {v['starlette']} · Python {v['python']} · "
             f"engine {', '.join(info.engines) or 'none'}{folders}\n"
             f"{cases} cases, {len(results)} results: {parts or 'nothing ran'} in {info.wall_time_s:.2f} s"
-            + (f" ({per_engine})" if len(info.engine_times) > 1 else "") + skipped)
+            + (f" ({per_engine})" if len(info.engine_times) > 1 else "") + skipped + render_time_spent(info))
+
+
+def render_time_spent(info: RunInfo, slowest: int = 5) -> str:
+    """Where the time went: the engines' requests (the app, and the engine driving it) beside the
+    harness's own work, per engine and for the slowest scenarios."""
+    timing = info.timing or {}
+    if not timing.get("engines"):
+        return ""
+
+    def split(t: dict[str, float]) -> str:
+        return (f"{t['total_s']:.1f} s = requests {t['requests_s']:.1f} s + harness "
+                f"{max(0.0, t['total_s'] - t['requests_s']):.1f} s")
+    lines = [f"time [{label}]: {split(t)}" for label, t in timing["engines"].items()]
+    top = sorted(timing.get("scenarios", {}).items(), key=lambda kv: -kv[1]["total_s"])[:slowest]
+    if top:
+        lines.append("slowest scenarios: " + "; ".join(f"{name} {split(t)}" for name, t in top))
+    return "\n" + "\n".join(lines)
 
 
 def shown_path(path: str) -> str:
