@@ -88,7 +88,7 @@ class Session:
     _host: AppHost | None = None
     fastapi_version: str = field(default_factory=lambda: versions()["fastapi"])
     timing: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # label -> scenario -> [all, requests]
-    engine_jobs: int = 0  # server engines run at once (0: as many as there are cores; 1: one after another)
+    engine_jobs: int = 1  # server engines at once (--engine-jobs; 0: one per core; 1: one after another)
 
     # ------------------------------------------------------------------------------- planning
     @property
@@ -390,11 +390,14 @@ def open_session(selection: Selection, gate_options: GateOptions | None = None, 
     cases = plan_cases(scenarios, vfilter, selection.include_page)
     if not cases and scenarios:
         raise UsageError(f"--variant {' '.join(selection.variants)!r} selects no variant")
+    if selection.engine_jobs < 0:
+        raise UsageError(f"--engine-jobs: expected a number of engines at once >= 0, got {selection.engine_jobs}")
     if gate_options.retries < 0:
         raise UsageError(f"--retry-unexpected: expected a number of retries >= 0, got {gate_options.retries}")
     return Session(selection, scenario_set, checks, cases, engines, skipped,
                    app=open_app(selection) if app is _LOAD else app, gate_options=gate_options,
-                   expectations_file=expectations_file, file_entries=file_entries)
+                   expectations_file=expectations_file, file_entries=file_entries,
+                   engine_jobs=selection.engine_jobs)
 
 
 def open_app(selection: Selection) -> LoadedApp | None:
