@@ -24,6 +24,11 @@ DEF_VARIANTS = ["function=def", "annotation=none", "loop=for"]  # def generators
 
 
 def test_sse_producers_through_a_base_http_middleware_pass_through_are_not_a_false_fail():
+    from harness.forms import FORM_SINCE
+    from harness.versions import parse_version, versions
+
+    if parse_version(versions()["fastapi"]) < FORM_SINCE["sse"]:
+        pytest.skip(f"FastAPI {versions()['fastapi']} predates Server-Sent Events (0.135.0)")
     selection = Selection(scenarios=["chat", "long-items"], checks=["incremental-delivery"], app="examples.apps.single:base_http()")
     results, _ = open_session(selection, GateOptions(no_expectations=True)).run()
     sse = [r for r in results if r.axes.get("form") == "sse" and r.outcome is not Outcome.NA]
