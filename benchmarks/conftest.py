@@ -12,7 +12,7 @@ from harness.bench.apps import core_keys
 from harness.bench.drive import InProcess
 from harness.bench.server import UVICORN, BenchServer
 from harness.bench.sources import THROUGHPUT_BYTES, write_payload_file
-from harness.versions import versions
+from harness.installed import versions
 
 
 def pytest_benchmark_update_json(config, benchmarks, output_json):

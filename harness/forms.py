@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from .event_stream import SseEvent, encode_event
 from .variants import Variant
-from .versions import parse_version, versions
+from .installed import parse_version, versions
 
 __all__ = ["FORM_SINCE", "form_missing_reason", "build_form_route", "producer_items", "expected_messages",
            "Expected", "fast_keepalive", "PING_INTERVAL_S", "item_model"]

@@ -7,7 +7,7 @@ import platform
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
-from .versions import versions
+from .installed import versions
 
 __all__ = ["Outcome", "Result", "RunInfo", "BARE"]
 

@@ -23,7 +23,7 @@ from .routes import build_route
 from .scenarios import Scenario
 from .trace import AppException, LockStepViolation, Recorder, Trace
 from .variants import Variant, VariantFilter, all_variants, form_variants, page_variants
-from .versions import feature_missing_reason
+from .installed import feature_missing_reason
 
 __all__ = ["Case", "plan_cases", "Runner"]
 

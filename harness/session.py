@@ -41,7 +41,7 @@ from .routes import build_route
 from .runner import Case, Runner, plan_cases
 from .scenarios import ScenarioSet, load_scenarios
 from .variants import VariantFilter
-from .versions import versions
+from .installed import versions
 
 __all__ = ["Session", "open_session", "open_app", "resolve_engines", "flaky"]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.versions import feature_missing_reason
+from harness.installed import feature_missing_reason
 
 
 def pytest_collection_modifyitems(config, items):

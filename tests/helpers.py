@@ -18,7 +18,7 @@ SCENARIOS = load_scenarios().scenarios
 def latest_results(output_dir: Path) -> Path:
     """The results.json of the newest run written under ``output_dir`` (``runs/<version>/latest``)."""
     from harness.reports.store import RUNS, latest_run
-    from harness.versions import versions
+    from harness.installed import versions
 
     run = latest_run(Path(output_dir) / RUNS / versions()["fastapi"])
     assert run is not None, f"no run under {output_dir}"

@@ -21,7 +21,7 @@ from harness.outcomes import BARE, Outcome
 from harness.reports import json as json_report
 from harness.session import open_session
 from harness.app.attribute import attribute
-from harness.versions import versions
+from harness.installed import versions
 
 from .helpers import latest_results
 

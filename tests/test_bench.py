@@ -19,7 +19,7 @@ from harness.bench.apps import build_app
 from harness.bench.drive import FirstByte, InProcess
 from harness.bench.sources import FileChunks, MemoryChunks, SlowChunks, WholeFile, write_payload_file
 from harness.cli import main
-from harness.versions import versions
+from harness.installed import versions
 
 pytestmark = pytest.mark.needs_feature
 ROOT = Path(__file__).resolve().parent.parent

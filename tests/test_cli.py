@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from harness.cli import main
-from harness.versions import versions
+from harness.installed import versions
 from harness.reports import json as json_report
 
 from .helpers import latest_results

@@ -144,7 +144,7 @@ def _stock_route_conforms_here(check: str, scenario: str, vid: str) -> None:
     stock route that passes."""
     from harness import expectations as expect
     from harness.forms import form_missing_reason
-    from harness.versions import versions
+    from harness.installed import versions
 
     from .helpers import variant
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.versions import versions
+from harness.installed import versions
 
 ROOT = Path(__file__).resolve().parents[1]
 _spec = importlib.util.spec_from_file_location("readme_samples", ROOT / "scripts" / "readme_samples.py")

@@ -25,7 +25,7 @@ DEF_VARIANTS = ["function=def", "annotation=none", "loop=for"]  # def generators
 
 def test_sse_producers_through_a_base_http_middleware_pass_through_are_not_a_false_fail():
     from harness.forms import FORM_SINCE
-    from harness.versions import parse_version, versions
+    from harness.installed import parse_version, versions
 
     if parse_version(versions()["fastapi"]) < FORM_SINCE["sse"]:
         pytest.skip(f"FastAPI {versions()['fastapi']} predates Server-Sent Events (0.135.0)")

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness.cli import main
-from harness.versions import versions  # noqa: F401
+from harness.installed import versions  # noqa: F401
 
 from .helpers import latest_results
 

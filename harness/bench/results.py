@@ -2,7 +2,7 @@
 
 A run is one JSON file written by ``pytest benchmarks --benchmark-json`` (``tox -e bench``). Each
 benchmark carries ``extra_info`` (workload, engine, key, bytes, chunks) and the file carries the
-versions it ran with (``stream_harness.versions``, from ``benchmarks/conftest.py``). A figure is the
+versions it ran with (``stream_harness.installed``, from ``benchmarks/conftest.py``). A figure is the
 fastest round of an app divided by the fastest round of ``raw`` for the same workload and engine in
 the same run (its own benchmark, and raw timed right before and after every app,
 ``extra_info.raw_min_s``): a ratio, so it compares across machines and survives a machine that is
@@ -20,7 +20,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..versions import parse_version
+from ..installed import parse_version
 from ..errors import UsageError
 from .apps import RAW
 

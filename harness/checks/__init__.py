@@ -146,7 +146,7 @@ def _for_forms(name: str, forms: tuple[str, ...], applies: Callable[..., str | N
 
 
 def registry() -> dict[str, Check]:
-    from . import stream, parity, openapi, cut, framing, bounded_memory, loop_lag, forms, surround  # noqa: F401  (registered in this order, the order of columns)
+    from . import stream, parity, openapi, cut, framing, bounded_memory, loop_lag, item_forms, route_context  # noqa: F401  (registered in this order, the order of columns)
     return dict(_REGISTRY)
 
 

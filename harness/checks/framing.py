@@ -22,7 +22,7 @@ def framing(trace, scenario, variant):
     seen = [m.data for m in trace.body_messages if m.data]
     if variant.form != "raw":  # one HTTP chunk per item (line, event)
         from ..forms import expected_messages
-        from .forms import match_message
+        from .item_forms import match_message
 
         items = expected_messages(scenario, variant)
         if len(seen) == len(items) and not any(match_message(e, d, variant.form) for e, d in zip(items, seen)):

@@ -25,7 +25,7 @@ def _require_response(trace) -> None:
 def _item_order(trace, scenario, variant):
     """JSON Lines and SSE: each yielded item is one body message (one line, one event), in order."""
     from ..forms import expected_messages
-    from .forms import _require, match_message
+    from .item_forms import _require, match_message
 
     _require(trace, scenario)
     expected = expected_messages(scenario, variant)
@@ -84,7 +84,7 @@ def content_type(trace, scenario, variant):
     """A plain ``StreamingResponse`` sends no Content-Type at all; a subclass sends exactly its
     ``media_type``. JSON Lines: ``application/jsonl``; SSE: ``text/event-stream``."""
     if variant.form != "raw":
-        from .forms import content_type_of_form
+        from .item_forms import content_type_of_form
 
         return content_type_of_form(trace, scenario, variant)
     _require_response(trace)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from ..versions import FEATURE_SINCE
+from ..installed import FEATURE_SINCE
 from ..errors import UsageError
 from ..releases import Line, fetch_versions, release_lines
 from ..reports import atomic_write

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from ..versions import parse_version
+from ..installed import parse_version
 from ..errors import UsageError
 from ..outcomes import Outcome, Result
 from . import json as json_report

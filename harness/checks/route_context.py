@@ -16,7 +16,7 @@ from ..surround import (DECLARED_STATUS, DEPENDENCY_COOKIE, DEPENDENCY_HEADER, D
 from ..trace import (AppException, AppReturned, ClientDisconnected, DeadlineExceeded, FinalSent, GcDone,
                      GcRequested, GeneratorStep, Mark, lifecycle_violations)
 from ..variants import DECLARED_THROUGH_ROUTERS
-from .forms import declares_status, item_status_code
+from .item_forms import declares_status, item_status_code
 from . import Failure, NonStrict, NotApplicable, check
 
 __all__ = ["status_code", "response_headers", "background_after_stream", "dependency_teardown", "cancellable",
