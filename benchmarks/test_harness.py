@@ -6,11 +6,19 @@ check: routes built, requests made, traces recorded), ``run`` is the whole sessi
 (every check of the selection, its twins and its own request kinds, confirmation, judging). The ratio
 run / raw is what the harness adds over the requests it needs; ``extra_info.cases_per_s`` gives the
 plain rate beside it.
+
+Workload ``red-run`` [asgi] (issue 14: a red run no slower than 1.5x a green one): ``raw`` is the
+whole session on a fixed selection against stock FastAPI (green), each other key the same session
+against one of the repository's mutant frameworks (``tests/mutants.py``: buffering, read-ahead,
+dropped and merged chunks), so the ratio is red time / green time measured in the same run.
+``bench-check`` flags it past its ceiling (``regress.CEILINGS``) even without a baseline change.
 """
 
 from __future__ import annotations
 
 import time
+
+import pytest
 
 from harness.bench.apps import RAW
 from harness.bench.drive import fastest
@@ -18,7 +26,10 @@ from harness.bench.results import describe
 from harness.engines import get_engine
 from harness.options import GateOptions, Selection
 from harness.runner import Runner
+from harness.outcomes import Outcome
+from harness.routes import build_route
 from harness.session import open_session
+from tests import mutants
 
 SELECTION = Selection(scenarios=["png", "utf8-split", "story"],
                       checks=["chunk-order", "content-type", "framing", "no-json-coercion", "incremental-delivery",
@@ -54,3 +65,32 @@ def test_harness_asgi_run(benchmark):
     benchmark.pedantic(run, rounds=5, warmup_rounds=1)
     describe(benchmark, "harness", "asgi", "run", 0, cases, raw_min_s=fastest(_requests_only, rounds=3),
              cases_per_s=round(cases / benchmark.stats.stats.min, 1))
+
+
+RED_SELECTION = Selection(scenarios=["story", "png", "long-stream", "utf8-split"], include_page=False)
+RED_MUTANTS = ["buffers_then_sends_each", "reads_one_ahead", "drops_last_chunk", "merges_all_chunks"]
+
+
+def _red_run(builder) -> int:
+    """The whole session on RED_SELECTION with ``builder`` building the routes; how many results failed."""
+    session = open_session(RED_SELECTION, GateOptions(no_expectations=True))
+    session.builder = builder
+    results, _ = session.run()
+    return sum(r.outcome is Outcome.FAIL for r in results)
+
+
+def _green_s() -> float:
+    t0 = time.perf_counter()
+    _red_run(build_route)
+    return time.perf_counter() - t0
+
+
+@pytest.mark.parametrize("key", [RAW] + RED_MUTANTS)
+def test_red_run_asgi(benchmark, key):
+    builder = build_route if key == RAW else getattr(mutants, key)
+    fails = _red_run(builder)
+    assert (fails == 0) if key == RAW else (fails > 0), f"{key}: {fails} failed results"  # green is green, red is red
+    benchmark.pedantic(_red_run, args=(builder,), rounds=5, warmup_rounds=0)  # the call above warmed it
+    cases = len(open_session(RED_SELECTION, GateOptions(no_expectations=True)).cases)
+    describe(benchmark, "red-run", "asgi", key, 0, cases, fails=fails,
+             raw_min_s=None if key == RAW else fastest(_green_s, rounds=2))

@@ -231,9 +231,17 @@ def annotate(results: Iterable[Result], expectations: list[Expectation], fastapi
     """Each result with the last matching entry's outcome and record; without one, a result keeps what
     the runner gave it: the scenario's own declaration (``scenario(..., expect=[...])``), or nothing."""
     version = _version(fastapi_version)
+    live = [e for e in reversed(expectations)
+            if not str(e.fastapi) or (version is not None and e.fastapi.contains(version, prereleases=True))]
+    # a run has tens of thousands of results and a handful of (engine, check) pairs: narrow once per pair
+    narrowed: dict[tuple[str, str], list[Expectation]] = {}
     out = []
     for r in results:
-        match = next((e for e in reversed(expectations) if e.matches(r, version)), None)
+        pair = (r.engine, r.check)
+        if pair not in narrowed:
+            narrowed[pair] = [e for e in live if fnmatch.fnmatchcase(r.engine, e.engine)
+                              and fnmatch.fnmatchcase(r.check, e.check)]
+        match = next((e for e in narrowed[pair] if e.matches(r, version)), None)
         out.append(r if match is None else replace(r, expected=match.outcome.value, expectation=match.record()))
     return out
 

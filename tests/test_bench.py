@@ -131,6 +131,30 @@ def test_bench_check_takes_the_best_of_several_runs(run_json, tmp_path, capsys):
     assert "REGRESSED" in capsys.readouterr().out
 
 
+def _as_red_run(d: dict, slowest: float) -> None:
+    """The chunk-overhead run relabelled as the red-run workload, its slowest app at ``slowest`` x raw."""
+    raw = _bench(d, "raw")
+    for b in d["benchmarks"]:
+        b["extra_info"]["workload"] = "red-run"
+        b["extra_info"]["raw_min_s"] = raw["stats"]["min"]
+        if b is not raw:
+            for stat in ("min", "max", "mean", "median", "q1", "q3"):
+                b["stats"][stat] = raw["stats"][stat] * (slowest if b["extra_info"]["key"] == KEYS[-1] else 1.1)
+
+
+def test_bench_check_flags_a_red_run_over_its_ceiling_whatever_the_baseline(run_json, tmp_path, capsys):
+    """Issue 14's goal is absolute: a red run over 1.5x green fails even against a baseline as slow."""
+    slow_red = _edit(run_json, tmp_path / "slow-red.json", lambda d: _as_red_run(d, 1.8))
+    assert main(["bench-check", str(slow_red), "--baseline", str(slow_red)]) == 1
+    out = capsys.readouterr().out
+    over = [line.split() for line in out.splitlines() if line.strip().startswith("OVER")]
+    assert [line[1:5] for line in over] == [["red-run", "[asgi]", KEYS[-1], "1.80x"]]
+    assert "1 app(s) over their workload's ceiling" in out
+    fast_red = _edit(run_json, tmp_path / "fast-red.json", lambda d: _as_red_run(d, 1.3))
+    assert main(["bench-check", str(fast_red), "--baseline", str(fast_red)]) == 0
+    assert "OVER" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("edit, message", [
     (lambda d: d.pop("stream_harness"), "field 'stream_harness': expected dict, got missing"),
     (lambda d: d["benchmarks"][1]["stats"].update(median="fast"), "field benchmarks[1].stats.'median'"),

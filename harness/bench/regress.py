@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from .apps import RAW
 from .results import Row, Run, best_ratio, rows
 
-__all__ = ["Change", "compare", "best_ratios", "DEFAULT_THRESHOLDS", "FALLBACK_THRESHOLD", "threshold_for"]
+__all__ = ["Change", "Breach", "compare", "best_ratios", "over_ceiling", "CEILINGS", "DEFAULT_THRESHOLDS",
+           "FALLBACK_THRESHOLD", "threshold_for"]
 
 DEFAULT_THRESHOLDS: dict[tuple[str, str], float] = {
     ("chunk-overhead", "asgi"): 1.5,
@@ -32,6 +33,12 @@ DEFAULT_THRESHOLDS: dict[tuple[str, str], float] = {
     ("ttfb", "uvicorn"): 1.2,
 }
 FALLBACK_THRESHOLD = 1.5  # a workload without a measured spread
+# A ratio some workloads must stay under whatever the baseline says: a goal, not a drift. ``red-run``
+# is a run on a mutant framework against the green run of the same selection (issue 14: a gate is
+# used on the day something breaks, so a red run may cost at most 1.5x a green one).
+CEILINGS: dict[tuple[str, str], float] = {
+    ("red-run", "asgi"): 1.5,
+}
 
 
 def threshold_for(workload: str, engine: str, override: float | None = None) -> float:
@@ -54,6 +61,23 @@ class Change:
     @property
     def regressed(self) -> bool:
         return self.factor > self.threshold
+
+
+@dataclass(frozen=True)
+class Breach:
+    """An app whose ratio is over its workload's ceiling (baseline or not)."""
+
+    workload: str
+    engine: str
+    key: str
+    ratio: float
+    ceiling: float
+
+
+def over_ceiling(runs: list[Run]) -> list[Breach]:
+    """Every app of the runs, by its best ratio, that is over its workload's ceiling."""
+    return [Breach(w, e, k, ratio, CEILINGS[(w, e)]) for (w, e, k), ratio in sorted(best_ratios(runs).items())
+            if (w, e) in CEILINGS and ratio > CEILINGS[(w, e)]]
 
 
 def best_ratios(runs: list[Run]) -> dict[tuple[str, str, str], float]:

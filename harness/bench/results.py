@@ -32,6 +32,7 @@ WORKLOAD_TITLES = {
     "throughput": "Throughput (16 MiB file, 64 KiB chunks)",
     "ttfb": "Time to first byte (slow producer: 20 chunks, 1 ms each)",
     "harness": "The harness itself (a fixed selection: the whole run against its requests alone)",
+    "red-run": "A red run (the same selection on a mutant framework) against the green run: at most 1.5x",
 }
 ENGINE_TITLES = {"asgi": "in-process", "uvicorn": "over uvicorn"}
 

@@ -21,7 +21,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 @command("bench-check", "compare benchmark runs with stored baselines by ratio; exit 1 on a regression",
          configure)
 def bench_check(args: argparse.Namespace) -> int:
-    from ..bench.regress import compare
+    from ..bench.regress import compare, over_ceiling
     from ..bench.results import load_run
     from ..errors import UsageError
 
@@ -36,11 +36,17 @@ def bench_check(args: argparse.Namespace) -> int:
     print(f"{len(runs)} run(s) (FastAPI {versions(runs)}) vs {len(baselines)} baseline run(s) "
           f"(FastAPI {versions(baselines)}); best ratio to the raw baseline per app")
     worse = [c for c in changes if c.regressed]
+    breaches = over_ceiling(runs)
     for c in sorted(changes, key=lambda c: -c.factor / c.threshold):
         print(f"  {'REGRESSED' if c.regressed else 'ok':<9} {c.workload + ' [' + c.engine + ']':<24} {c.key:<34} "
               f"{c.baseline_ratio:7.2f}x -> {c.ratio:7.2f}x  ({c.factor:.2f}x, threshold {c.threshold:g}x)")
+    for b in breaches:
+        print(f"  {'OVER':<9} {b.workload + ' [' + b.engine + ']':<24} {b.key:<34} {b.ratio:7.2f}x "
+              f"over its {b.ceiling:g}x ceiling (a goal, whatever the baseline)")
     for line in unmatched:
         print(f"  note: {line}")
     print(f"{len(worse)} of {len(changes)} apps regressed past their threshold" if worse
           else f"no regression: {len(changes)} apps within their thresholds")
-    return 1 if worse else 0
+    if breaches:
+        print(f"{len(breaches)} app(s) over their workload's ceiling")
+    return 1 if worse or breaches else 0
