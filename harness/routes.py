@@ -110,6 +110,23 @@ class _TracedText(str):
         return self.open_source("str")
 
 
+def _form_route(scenario: Scenario, variant: Variant, open_source: OpenSource, **options: Any) -> Route:
+    """A jsonl or sse variant: the page's sample as the page writes it, or a generated one."""
+    if variant.is_page:
+        from .forms.samples import PAGE_REQUESTS, page_app
+
+        path = variant.page_path
+        request = PAGE_REQUESTS.get(path, {})
+        return Route(page_app(scenario, variant, open_source), path, opens_resource=True,
+                     method=variant.axis.get("method", "get").upper(), body=request.get("body", b""),
+                     headers=tuple(request.get("headers", ())))
+    from .forms import PATH
+    from .forms.endpoints import form_app
+
+    app, method = form_app(scenario, variant, open_source, **options)
+    return Route(app, PATH, opens_resource=True, method=method)
+
+
 def build_route(scenario: Scenario, variant: Variant, open_source: OpenSource, *,
                 response_base: type | None = None,
                 endpoint_hook: Callable[[Callable[..., Any], Variant], Callable[..., Any]] | None = None,
@@ -118,11 +135,9 @@ def build_route(scenario: Scenario, variant: Variant, open_source: OpenSource, *
     from fastapi import FastAPI
     from fastapi.responses import StreamingResponse
 
-    if variant.form != "raw":  # JSON Lines and Server-Sent Events: their own family (forms.py)
-        from .forms import build_form_route
-
-        return build_form_route(scenario, variant, open_source, response_base=response_base,
-                                endpoint_hook=endpoint_hook, route_kwargs=route_kwargs)
+    if variant.form != "raw":  # JSON Lines and Server-Sent Events: their own family (forms/)
+        return _form_route(scenario, variant, open_source, response_base=response_base,
+                           endpoint_hook=endpoint_hook, route_kwargs=route_kwargs)
     if variant.is_page:
         from . import page
 

@@ -33,7 +33,7 @@ __all__ = ["Scenario", "scenario", "expect", "Expectation", "LoadError", "Scenar
 
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PAGE_SAMPLES = ("story", "png")
-# the sibling pages' samples (JSON Lines and Server-Sent Events: form_pages.py)
+# the sibling pages' samples (JSON Lines and Server-Sent Events: forms/samples.py)
 ITEM_PAGE_SAMPLES = ("items", "priced-items", "logs", "chat")
 ITEM_FORMS = ("jsonl", "sse")
 # How many chunks of a factory are compared when it is opened twice at declaration (the whole payload
@@ -156,7 +156,7 @@ class Scenario:
         if chunk_type == MARKS:
             return Marks(recorder, gate)
         if self.has_items:  # chunk_type is the variant's item kind (data, event, raw)
-            from .forms import open_items
+            from .forms.items import open_items
 
             return open_items(self, chunk_type, recorder, gate)
         if self.source == "generator":  # produced on the fly: the route never sees a list

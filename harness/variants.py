@@ -207,7 +207,7 @@ def _form_page(form: str, path: str, function: str, annotation: str, **more: str
     return Variant(tuple(axes), page_path=path, form=form)
 
 
-# The sibling pages' samples, as written there (`forms.page_app` serves them); keyed by variant id.
+# The sibling pages' samples, as written there (`forms/samples.py` serves them); keyed by variant id.
 FORM_PAGE_ROUTES: dict[str, tuple[str, Variant]] = {
     v.id: (sample, v)
     for sample, v in [

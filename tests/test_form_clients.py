@@ -2,7 +2,7 @@
 (Debian's chromium, headless, through playwright with ``executable_path``), JSON Lines read line by
 line off a raw socket while the producer is held in lock-step.
 
-What each client must get is the harness's independent encoder (``forms.expected_messages``), never
+What each client must get is the harness's independent encoder (``forms.expected.expected_messages``), never
 FastAPI's output, on the pages' samples and on the generated variants."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pytest
 from harness.engines.control import ControlClient
 from harness.engines.server_app import route_path
 from harness.engines.servers import SERVERS, ServerProcess
-from harness.forms import expected_messages
+from harness.forms.expected import expected_messages
 from harness.routes import build_route
 from harness.trace import GeneratorStep
 from harness.variants import form_variants, page_variants

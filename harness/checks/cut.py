@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..trace import (AppException, AppReturned, ClientDisconnected, ConnectionClosed, DeadlineExceeded, GcDone,
                      GcRequested, GeneratorStep,
                      ResourceClosed, ServerExited, ServerSignalled, lifecycle_violations)
-from ..forms import SSE_READ_AHEAD
+from ..forms.items import SSE_READ_AHEAD
 from ..modes import CUT_AT
 from . import Failure, NonStrict, NotApplicable, check, show
 

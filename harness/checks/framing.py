@@ -21,7 +21,7 @@ def framing(trace, scenario, variant):
                       seen=f"transfer-encoding: {te or 'none'}, content-length: {[v.decode() for v in cl] or 'none'}")
     seen = [m.data for m in trace.body_messages if m.data]
     if variant.form != "raw":  # one HTTP chunk per item (line, event)
-        from ..forms import expected_messages
+        from ..forms.expected import expected_messages
         from .item_forms import match_message
 
         items = expected_messages(scenario, variant)

@@ -1,14 +1,17 @@
 """Checks of the sibling pages: Stream JSON Lines and Server-Sent Events (the ``jsonl`` and ``sse`` forms).
 
 What they share with Stream Data (order, lock-step, closure, the loop) is judged by the same checks
-(``stream.py``, ``cut.py``, ``loop_lag.py``) against what :func:`harness.forms.expected_messages`
+(``stream.py``, ``cut.py``, ``loop_lag.py``) against what :func:`harness.forms.expected.expected_messages`
 says each message must be; here are the promises only these pages make.
 """
 
 from __future__ import annotations
 
-from ..event_stream import KEEPALIVE, SseEvent, jsonl_lines, parse_events, strict_json
-from ..forms import MEDIA_TYPES, PING_INTERVAL_S, Expected, expected_messages, ping_interval_attribute
+from ..forms.event_stream import KEEPALIVE, SseEvent, jsonl_lines, parse_events, strict_json
+from ..forms import MEDIA_TYPES
+from ..forms.expected import expected_messages
+from ..forms.keepalive import PING_INTERVAL_S, ping_interval_attribute
+from ..forms.messages import Expected
 from ..trace import ProducerIdle, lifecycle_violations
 from . import Failure, NonStrict, check, first_difference, show
 

@@ -24,7 +24,7 @@ def _require_response(trace) -> None:
 
 def _item_order(trace, scenario, variant):
     """JSON Lines and SSE: each yielded item is one body message (one line, one event), in order."""
-    from ..forms import expected_messages
+    from ..forms.expected import expected_messages
     from .item_forms import _require, match_message
 
     _require(trace, scenario)

@@ -10,7 +10,7 @@ built lazily, one small app per (scenario, variant), and reached at::
 
 Every form is served (raw, JSON Lines, Server-Sent Events): the route builder dispatches on the
 variant's form, so a form route, its pages' samples and the SSE keep-alive interval the idle scenario
-shortens (``forms.fast_keepalive``, applied around the route's requests) all live in this process.
+shortens (``forms.keepalive.fast_keepalive``, applied around the route's requests) all live in this process.
 
 A request that carries ``x-harness-request: <id>`` is probed: its generator steps, resource
 open/close and lock-step are recorded under that id, for the harness to read through the control

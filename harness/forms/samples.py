@@ -11,9 +11,9 @@ from collections.abc import AsyncIterable, Iterable
 from typing import Annotated, Any, Callable
 
 from .event_stream import SseEvent, encode_event
-from .forms import Expected
+from .messages import Expected, json_text, sse_message
 
-__all__ = ["page_route", "page_expected", "PAGE_REQUESTS"]
+__all__ = ["page_app", "page_expected", "PAGE_REQUESTS"]
 
 # What the harness sends to the samples that read the request: the resume sample gets the id of the
 # first event as Last-Event-ID (the browser's reconnection), the POST sample its JSON body.
@@ -185,14 +185,9 @@ _APPS = {"items": {"jsonl": _jsonl_items_app, "sse": _sse_items_app}, "priced-it
          "logs": {"sse": _sse_logs_app}, "chat": {"sse": _sse_chat_app}}
 
 
-def page_route(scenario, variant, open_source):
-    from .routes import Route
-
-    path = variant.page_path
-    request = PAGE_REQUESTS.get(path, {})
-    app = _APPS[scenario.page_sample][variant.form](open_source)
-    return Route(app, path, opens_resource=True, method="POST" if path == "/chat/stream" else "GET",
-                 body=request.get("body", b""), headers=tuple(request.get("headers", ())))
+def page_app(scenario, variant, open_source):
+    """The page's sample app for ``variant`` of ``scenario`` (served at ``variant.page_path``)."""
+    return _APPS[scenario.page_sample][variant.form](open_source)
 
 
 def page_expected(scenario, variant) -> list[Expected]:
@@ -200,30 +195,28 @@ def page_expected(scenario, variant) -> list[Expected]:
     annotation; tutorial002 a comment, then item_update events with id and retry; tutorial003 raw log
     lines; tutorial004 the events after Last-Event-ID; tutorial005 a "token" event per word, then
     ``[DONE]``."""
-    from .forms import _json_text, _sse
-
     items = list(scenario.chunks)
     path = variant.page_path
     if scenario.page_sample == "items":
         annotation = variant.axis["annotation"]
         out = []
         for item in items:
-            text = _json_text(item, annotation)
+            text = json_text(item, annotation)
             out.append(Expected((text + "\n").encode(), value=item) if variant.form == "jsonl"
-                       else _sse(SseEvent(data=text), value=item))
+                       else sse_message(SseEvent(data=text), value=item))
         return out
     if path == "/items/stream-events":
         head = Expected(encode_event(comment="stream of item updates"),
                         event=SseEvent(comments=("stream of item updates",)))
-        return [head] + [_sse(SseEvent(event="item_update", data=_json_text(item, "model"), id=str(i + 1),
+        return [head] + [sse_message(SseEvent(event="item_update", data=json_text(item, "model"), id=str(i + 1),
                                        retry=5000), value=item) for i, item in enumerate(items)]
     if path == "/items/stream-resume":
         start = int(RESUME_FROM) + 1
-        return [_sse(SseEvent(data=_json_text(item, "model"), id=str(i)), value=item)
+        return [sse_message(SseEvent(data=json_text(item, "model"), id=str(i)), value=item)
                 for i, item in enumerate(items) if i >= start]
     if path == "/logs/stream":
-        return [_sse(SseEvent(data=line)) for line in items]
+        return [sse_message(SseEvent(data=line)) for line in items]
     if path == "/chat/stream":
-        return ([_sse(SseEvent(event="token", data=json.dumps(word)), value=word) for word in items]
-                + [_sse(SseEvent(event="done", data="[DONE]"))])
+        return ([sse_message(SseEvent(event="token", data=json.dumps(word)), value=word) for word in items]
+                + [sse_message(SseEvent(event="done", data="[DONE]"))])
     raise ValueError(f"no expectation for {variant.id}")
