@@ -30,7 +30,11 @@ def test_run_writes_results_and_junit_and_exits_zero(tmp_path, capsys):
     record = json.loads(path.read_text())["results"][0]
     assert set(record) >= {"scenario", "variant", "axes", "engine", "check", "claim", "outcome", "detail", "duration_s"}
     suite = ET.parse(path.parent / "junit.xml").getroot()
-    assert int(suite.find("testsuite").get("tests")) == len(results)
+    testsuite = suite.find("testsuite")
+    applies = [r for r in results if r.outcome.value != "n/a"]
+    counted = {r.check for r in results if r.outcome.value == "n/a"}  # n/a: one counted testcase per check
+    assert int(testsuite.get("tests")) == len(applies) + len(counted) == len(testsuite.findall("testcase"))
+    assert len([c for c in testsuite.findall("testcase") if not c.get("classname").endswith(".counted")]) == len(applies)
     assert "png [asgi]" in out.out and "in " in out.out and " s" in out.out  # matrix and wall time
     assert "[  61/61] asgi png" in out.err  # progress: 56 points (48, and 8 declared through routers) and the page's 5
 
