@@ -257,10 +257,21 @@ def _finally_note(got, ended) -> str:
     return f"its finally ran {(closed[0].t - ended.t) * 1000:.0f} ms after the call ended{how}"
 
 
+def _server_end(got) -> tuple[str, str]:
+    """How the server process ended after SIGTERM, and its last log lines (evidence for a failure)."""
+    exits = got.of(ServerExited)
+    if not exits:
+        return "?", ""
+    end = exits[0]
+    how = (f"still running after {end.waited_s:.1f} s, then killed" if end.returncode is None
+           else f"exited with {end.returncode} {end.waited_s:.2f} s after SIGTERM")
+    return how, (f"the server's last log lines: {show(end.log_tail.strip(), 300)}" if end.log_tail.strip() else "")
+
+
 def _stopped_on_shutdown(got) -> str:
     """pass: the app's call ended (the generator is no longer driven) before the server process exited,
     within its graceful deadline + ``STOP_WITHIN_S``, and no chunk was produced after; fail otherwise."""
-    signals, exits = got.of(ServerSignalled), got.of(ServerExited)
+    signals = got.of(ServerSignalled)
     if not signals:
         raise Failure("The server was never signalled mid-stream", expected="SIGTERM while streaming",
                       seen=got.failure_cause or "the stream ended first")
@@ -269,32 +280,28 @@ def _stopped_on_shutdown(got) -> str:
     received = sum(1 for m in got.after(sig, BodyChunk) if m.data)  # each one produced: the client's own count
     ended = next(iter(sorted(got.of(AppException) + got.of(AppReturned), key=got.position)), None)
     within = sig.graceful_s + STOP_WITHIN_S
-    exited = ("still running after {:.1f} s, then killed".format(exits[0].waited_s)
-              if exits and exits[0].returncode is None else
-              f"exited with {exits[0].returncode} {exits[0].waited_s:.2f} s after SIGTERM" if exits else "?")
-    log = (f"; the server's last log lines: {show(exits[0].log_tail.strip(), 300)}"
-           if exits and exits[0].log_tail.strip() else "")
+    exited, log = _server_end(got)
     if len(steps) >= UNTIL_STOPPED_CAP:
         raise Failure("[shutdown] The generator ran to its cap: the shutdown never stopped it",
                       expected=f"stopped within {within:g} s of SIGTERM",
                       seen=f"all {UNTIL_STOPPED_CAP} chunks produced, {after} after SIGTERM; the server {exited}",
                       detail="an async generator with no await is never cancelled unless the framework awaits "
-                             "between chunks" + log)
+                             "between chunks" + (f"; {log}" if log else ""))
     if ended is None:
         raise Failure("[shutdown] The generator was never stopped before the server process was gone",
                       expected=f"the app's call cancelled within {within:g} s of SIGTERM, before the process exits",
                       seen=f"the call never ended; {received} chunks reached the client after SIGTERM ({after} "
                            f"produced after it as the server process last reported); the server {exited}",
-                      detail=log.lstrip("; "))
+                      detail=log)
     late = ended.t - sig.t
     if late > within:
         raise Failure("[shutdown] The generator was stopped later than the graceful deadline allows",
                       expected=f"within {within:g} s of SIGTERM (graceful {sig.graceful_s:g} s + {STOP_WITHIN_S:g} s)",
-                      seen=f"{late:.2f} s, {after} chunks after SIGTERM", detail=log.lstrip("; "))
+                      seen=f"{late:.2f} s, {after} chunks after SIGTERM", detail=log)
     on = len(got.after(ended, GeneratorStep))
     if on:
         raise Failure("[shutdown] The generator went on producing after the app's call ended",
-                      expected="no chunk after the call ended", seen=f"{on} more chunks", detail=log.lstrip("; "))
+                      expected="no chunk after the call ended", seen=f"{on} more chunks", detail=log)
     how = f"{ended.type}" if isinstance(ended, AppException) else "the call returned"
     return (f"[shutdown] stopped ({how}) {late:.2f} s after SIGTERM (graceful {sig.graceful_s:g} s), {after} "
             f"chunks after it ({len(steps)} in all), before the process was gone (the server {exited}); "
