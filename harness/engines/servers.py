@@ -357,10 +357,12 @@ class ServerEngine(Engine):
 
     # shutdown -------------------------------------------------------------------------------
     def _shutdown_batch(self, items: list[BatchItem], deadline_s: float, mode: Mode) -> list[Trace]:
-        """One fresh server, one stream per item held mid-way in lock-step, then SIGTERM.
+        """One fresh server, one stream per item held mid-way in lock-step (or read on, for a route not
+        held in lock-step), then SIGTERM.
 
-        What the server process saw is read from the report it writes at lifespan shutdown (see
-        ``serve.py``); a server without lifespan support is observed live until it exits.
+        What the server process saw is read from the report it writes at lifespan shutdown, or at exit
+        without one (``server_app.py``), and is observed live through the side channel meanwhile (a
+        process killed by a signal writes nothing).
         """
         events_dir = tempfile.mkdtemp(prefix="harness-shutdown-")
         server = ServerProcess(self.spec, {**self.config, "events_dir": events_dir}).start()
@@ -394,8 +396,9 @@ class ServerEngine(Engine):
                 s.recorder.add(ServerExited(time.monotonic(), code, waited, tail))
                 traces.append(s.recorder.freeze(
                     self.name, s.path, notes=(f"{self.name} shutdown batch of {len(streams)} streams",
-                                              "app-side events from the server's lifespan-shutdown report" if final
-                                              else "no lifespan-shutdown report: app-side events seen live only"),
+                                              "app-side events from the server's report at lifespan shutdown "
+                                              "or at exit" if final else
+                                              "no report from the server: app-side events seen live only"),
                     mode=mode.key, transport="http/1.1", by_time=True))
         finally:
             server.stop()
