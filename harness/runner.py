@@ -196,15 +196,16 @@ class Runner:
                 self._traces[key] = EngineFailed(str(exc))
 
     def _batch_mates(self, mode: Mode) -> list[tuple[Scenario, Variant]]:
-        """What a batch in ``mode`` requests besides the case that asked: every planned case, and the
-        twins the selected checks request in ``mode``'s kind of the planned cases they apply to (so a
-        twin's server is signalled once for them all, not once per case)."""
+        """What a batch in ``mode`` requests besides the case that asked: every planned case and, in a
+        kind that stops its server (one fresh server and one SIGTERM per batch), the twins the selected
+        checks request in that kind of the planned cases they apply to, so the server is stopped once for
+        them all, not once per case. Other batched kinds gain only concurrency: their twins come alone."""
         mates = []
         for c in self.plan:
             if c.scenario.na_reason(c.variant) or c.scenario.engine_na_reason(self.engine.name):
                 continue
             mates.append((c.scenario, c.variant))
-            for check in self.checks:
+            for check in self.checks if mode.rules.needs_server else ():
                 if callable(check.twins) and not (c.scenario.check_na_reason(check.name)
                                                   or (check.applies and check.applies(c.scenario, c.variant))):
                     mates += [(c.scenario, twin) for twin, kind in (t for t in check.twins(c.variant)

@@ -273,7 +273,7 @@ def _stopped_on_shutdown(got) -> str:
     within its graceful deadline + ``STOP_WITHIN_S``, and no chunk was produced after; fail otherwise."""
     signals = got.of(ServerSignalled)
     if not signals:
-        raise Failure("The server was never signalled mid-stream", expected="SIGTERM while streaming",
+        raise Failure("[shutdown] The server was never signalled mid-stream", expected="SIGTERM while streaming",
                       seen=got.failure_cause or "the stream ended first")
     sig, steps = signals[0], got.of(GeneratorStep)
     after = len(got.after(sig, GeneratorStep))
