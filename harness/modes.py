@@ -10,7 +10,11 @@ spread over the runner and the engines:
 ``normal``      the whole response is read, in lock-step with the producer
 ``disconnect``  ``at`` non-empty chunks are read, then the client goes away; closure is watched
 ``error``       the producer raises when asked for chunk ``at``; closure is watched
-``shutdown``    the server is asked to stop after ``at`` chunks; closure is watched (servers only)
+``shutdown``    the server is asked to stop after ``at`` chunks; closure is watched (servers only). The
+                client holds a route the probe paces in lock-step (its producer then waits mid-stream);
+                a route it does not pace (``Route.paced`` false) it reads on: held, such a producer
+                would only run until the socket buffers fill, and its sends would give it the awaits
+                it is there to go without
 ``latency``     ``at`` streams at once while the loop lag and a trivial request are sampled
 ``saturation``  the same for each count in :data:`SATURATION_STREAMS`
 

@@ -164,10 +164,8 @@ class Runner:
 
     def _perform_batch(self, scenario: Scenario, variant: Variant, mode: Mode) -> None:
         """The requested case and every planned case not traced yet in ``mode``, in one batch."""
-        todo = [(scenario, variant)] + [(c.scenario, c.variant) for c in self.plan
-                                        if (c.scenario.name, c.variant.id) != (scenario.name, variant.id)
-                                        and not c.scenario.na_reason(c.variant)
-                                        and not c.scenario.engine_na_reason(self.engine.name)]
+        todo = [(scenario, variant)] + [(sc, v) for sc, v in self._batch_mates(mode)
+                                        if (sc.name, v.id) != (scenario.name, variant.id)]
         items, keys = [], []
         for sc, v in todo:
             key = (sc.name, v.id, mode.key)
@@ -196,6 +194,24 @@ class Runner:
                 self._traces[key] = got if isinstance(got, BuildFailed) else decode_trace(got)
             except UndecodableBody as exc:  # the harness cannot read the body: its error, not a verdict
                 self._traces[key] = EngineFailed(str(exc))
+
+    def _batch_mates(self, mode: Mode) -> list[tuple[Scenario, Variant]]:
+        """What a batch in ``mode`` requests besides the case that asked: every planned case and, in a
+        kind that stops its server (one fresh server and one SIGTERM per batch), the twins the selected
+        checks request in that kind of the planned cases they apply to, so the server is stopped once for
+        them all, not once per case. Other batched kinds gain only concurrency: their twins come alone."""
+        mates = []
+        for c in self.plan:
+            if c.scenario.na_reason(c.variant) or c.scenario.engine_na_reason(self.engine.name):
+                continue
+            mates.append((c.scenario, c.variant))
+            for check in self.checks if mode.rules.needs_server else ():
+                if callable(check.twins) and not (c.scenario.check_na_reason(check.name)
+                                                  or (check.applies and check.applies(c.scenario, c.variant))):
+                    mates += [(c.scenario, twin) for twin, kind in (t for t in check.twins(c.variant)
+                                                                     if isinstance(t, tuple))
+                              if Kind.parse(kind) is mode.kind and not c.scenario.na_reason(twin)]
+        return mates
 
     def forget(self, scenario: Scenario, check: Check) -> None:
         """Drop the traces ``check`` reads for ``scenario`` in its own kind (every variant: a twin or a

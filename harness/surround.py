@@ -28,7 +28,8 @@ from .scenarios import Scenario
 from .variants import Variant
 
 __all__ = ["ContextRoute", "context", "context_route", "CONTEXTS", "DECLARED_STATUS", "DEPENDENCY_STATUS",
-           "DEPENDENCY_HEADER", "DEPENDENCY_COOKIE", "GENERATOR_HEADER", "NEVER_AWAITS_CHUNKS"]
+           "DEPENDENCY_HEADER", "DEPENDENCY_COOKIE", "GENERATOR_HEADER", "NEVER_AWAITS_CHUNKS", "UNTIL_STOPPED_CAP",
+           "UNTIL_STOPPED_PACE_S"]
 
 DECLARED_STATUS = 201  # status_code= on the route
 DEPENDENCY_STATUS = 206  # set on the injected Response by a dependency
@@ -45,6 +46,13 @@ GENERATOR_HEADER = ("x-harness-generator", "set-in-generator-body")
 NEVER_AWAITS_CHUNKS = 1000
 AFTER_GONE_PACE_S = 0.001
 HOLD_FOR_CUT_S = 2.0  # the longest the producer waits for the client to leave
+# The shutdown twin (``never-awaits-until-stopped``): nobody leaves, so the generator goes on, each chunk
+# first blocking its thread this long (no checkpoint: the loop gets a turn only from the framework), until
+# it is stopped, or at the latest after this many chunks: at least 20 s, far beyond any server's graceful
+# deadline (the harness kills a server still running 5 s after SIGTERM), so reaching it means no shutdown
+# ever stopped it, and nothing runs forever.
+UNTIL_STOPPED_PACE_S = 0.001
+UNTIL_STOPPED_CAP = 20_000
 
 
 @dataclass(frozen=True)
@@ -137,25 +145,45 @@ def teardown_function(variant, scenario, open_source) -> ContextRoute:
     return ContextRoute({"dependencies": [Depends(_session(open_source), scope="function")]})
 
 
-@context("never-awaits")
-def never_awaits(variant, scenario, open_source) -> ContextRoute:
-    """An ``async def`` generator that never awaits (the shape of fastapi#14680, and of the page's own
-    samples), long, and not held in lock-step: nothing but the framework gives the loop a turn."""
+def _never_awaiting(variant, scenario, open_source, produce) -> ContextRoute:
+    """An ``async def`` endpoint that iterates ``produce(payload, marks)`` without a single await."""
     chunks = scenario.chunks_as(variant.axis["chunk"])
     payload = [c for c in chunks if c] or ["-" if variant.axis["chunk"] == "str" else b"-"]
 
     async def stream():
         marks = open_source(MARKS)
-
-        def produce():
-            for i, chunk in enumerate(itertools.islice(itertools.cycle(payload), NEVER_AWAITS_CHUNKS)):
-                if i == CUT_AT:  # the client has what it reads before it leaves
-                    marks.wait_gone(HOLD_FOR_CUT_S)
-                if marks.recorder.gone:
-                    time.sleep(AFTER_GONE_PACE_S)
-                yield chunk
-        source = marks.unpaced(produce)
+        source = marks.unpaced(lambda: produce(payload, marks))
         with source:
             for chunk in source:
                 yield chunk
     return ContextRoute(endpoint=stream, paced=False)
+
+
+@context("never-awaits")
+def never_awaits(variant, scenario, open_source) -> ContextRoute:
+    """An ``async def`` generator that never awaits (the shape of fastapi#14680, and of the page's own
+    samples), long, and not held in lock-step: nothing but the framework gives the loop a turn."""
+    def produce(payload, marks):
+        for i, chunk in enumerate(itertools.islice(itertools.cycle(payload), NEVER_AWAITS_CHUNKS)):
+            if i == CUT_AT:  # the client has what it reads before it leaves
+                marks.wait_gone(HOLD_FOR_CUT_S)
+            if marks.recorder.gone:
+                time.sleep(AFTER_GONE_PACE_S)
+            yield chunk
+    return _never_awaiting(variant, scenario, open_source, produce)
+
+
+@context("never-awaits-until-stopped")
+def never_awaits_until_stopped(variant, scenario, open_source) -> ContextRoute:
+    """The same generator for a client that never leaves (the server is stopped under it): it produces
+    on, paced by blocking its thread, until it is stopped or reaches ``UNTIL_STOPPED_CAP``; how it was
+    stopped (the exception thrown into it: ``GeneratorExit`` when closed) is marked ``stopped:<type>``."""
+    def produce(payload, marks):
+        try:
+            for chunk in itertools.islice(itertools.cycle(payload), UNTIL_STOPPED_CAP):
+                time.sleep(UNTIL_STOPPED_PACE_S)
+                yield chunk
+        except BaseException as exc:
+            marks.mark(f"stopped:{type(exc).__name__}")
+            raise
+    return _never_awaiting(variant, scenario, open_source, produce)

@@ -422,10 +422,10 @@ closes_dependencies_early = _swap_context("teardown", "teardown-function")
 ignores_function_scope = _swap_context("teardown-function", "teardown")
 
 
-def _without_checkpoint(endpoint, variant):
+def _without_checkpoint(endpoint, variant, context: str = "never-awaits"):
     """The generator handed to the response as is, with no checkpoint between chunks (what FastAPI did
     not do before fastapi#14680, and what a user returning ``StreamingResponse(gen())`` still gets)."""
-    if variant.context != "never-awaits":
+    if variant.context != context:
         return endpoint
 
     async def handler():
@@ -434,6 +434,41 @@ def _without_checkpoint(endpoint, variant):
 
 
 no_checkpoint_between_chunks = partial(build_route, endpoint_hook=_without_checkpoint)
+# The same on the shutdown twin only: nothing gives the server's loop a turn to act on SIGTERM.
+no_checkpoint_on_shutdown = partial(build_route, endpoint_hook=partial(_without_checkpoint,
+                                                                      context="never-awaits-until-stopped"))
+
+
+class ShieldedStreamingResponse(StreamingResponse):
+    """A response that streams inside a shielded cancel scope: a server's cancellation on shutdown never
+    reaches the generator, which runs on for nobody (a framework "protecting" the stream, say)."""
+
+    async def stream_response(self, send) -> None:
+        import anyio
+
+        with anyio.CancelScope(shield=True):
+            await super().stream_response(send)
+
+
+def _shielded_from_shutdown(endpoint, variant):
+    """The never-awaiting generator of the shutdown twin, with FastAPI's checkpoint after each chunk, streamed
+    by :class:`ShieldedStreamingResponse`; every other route as it is, so only the shutdown half can fail."""
+    if variant.context != "never-awaits-until-stopped":
+        return endpoint
+
+    async def checkpointed():
+        import anyio
+
+        async for chunk in endpoint():
+            yield chunk
+            await anyio.sleep(0)
+
+    async def handler():
+        return ShieldedStreamingResponse(checkpointed())
+    return handler
+
+
+shielded_from_shutdown = partial(build_route, endpoint_hook=_shielded_from_shutdown)
 
 
 def router_drops_response_class(scenario, variant, open_source):

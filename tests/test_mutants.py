@@ -174,6 +174,7 @@ def test_every_check_has_a_mutant():
     assert "test_bounded_memory_measures_the_server_process" in open(servers.__file__).read()
     assert "test_surround_checks_pass_on_the_stock_route_and_catch_their_mutants_on_every_server" in \
         open(servers.__file__).read()
+    assert "mutants.shielded_from_shutdown" in open(servers.__file__).read()  # cancellable's shutdown half
 
 
 @pytest.mark.parametrize("vid", ["def-ann-bytes-for-plain", "async-noann-bytes-yieldfrom-subclass".replace(
@@ -236,3 +237,5 @@ def test_surround_checks_say_where_they_run():
     assert result.outcome is Outcome.NA and "*-ann-bytes-for-*" in result.detail
     result = judge("cancellable", "long-stream", "def-ann-bytes-for-plain")
     assert result.outcome is Outcome.NA and "worker thread" in result.detail
+    result = judge("cancellable", "long-stream", "async-ann-bytes-for-plain")
+    assert result.outcome is Outcome.PASS and "[shutdown] n/a on this engine" in result.detail, result.detail

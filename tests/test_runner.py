@@ -44,3 +44,33 @@ def test_an_engine_that_breaks_gives_error_results_and_the_run_goes_on():
         results = runner.run([Case(scenario("two", chunks=[b"a", b"b"]), variant("def-ann-bytes-for-plain"))])
     assert {r.outcome for r in results} == {Outcome.ERROR}
     assert all("BrokenPipeError" in r.detail for r in results)
+
+
+def test_a_server_stopping_batch_takes_every_planned_cases_twins_at_once():
+    """cancellable's shutdown twin (``~never-awaits-until-stopped``) of each planned case joins the one
+    batch: a server is started and stopped once for all of them, not once per case."""
+    from harness.modes import DISCONNECT_STYLES, Kind, modes_for
+
+    batches: list[tuple[str, list[str]]] = []
+
+    class Stopping(AsgiEngine):  # performs the shutdown kind in batches, as a server engine does
+        batched_kinds = frozenset({Kind.SHUTDOWN})
+
+        def modes(self, kind):
+            return modes_for(kind, DISCONNECT_STYLES, servers=True)
+
+        def perform_batch(self, items, deadline_s, mode):
+            if mode.kind is not Kind.SHUTDOWN:
+                return super().perform_batch(items, deadline_s, mode)
+            batches.append((mode.kind.value, [route.variant for route, _ in items]))
+            return [recorder.freeze(self.name, route.path, mode=mode.key) for route, recorder in items]
+
+    from .helpers import SCENARIOS
+
+    vids = [f"async-ann-bytes-for-{r}{d}" for r in ("plain", "subclass") for d in ("", "-router", "-nested")]
+    with Runner(Stopping(), get_checks(["cancellable"])) as runner:
+        results = runner.run([Case(SCENARIOS["long-stream"], variant(v)) for v in vids])
+    assert len(batches) == 1, batches
+    twins = [v for v in batches[0][1] if v.endswith("~never-awaits-until-stopped")]
+    assert sorted(twins) == sorted(f"{v}~never-awaits-until-stopped" for v in vids)
+    assert all(r.outcome is Outcome.FAIL and "[shutdown]" in r.detail for r in results), results

@@ -12,12 +12,13 @@ and declaration): the surroundings are the route's, not the payload's or the end
 from __future__ import annotations
 
 from ..surround import (DECLARED_STATUS, DEPENDENCY_COOKIE, DEPENDENCY_HEADER, DEPENDENCY_STATUS, GENERATOR_HEADER,
-                        NEVER_AWAITS_CHUNKS)
-from ..trace import (AppException, AppReturned, ClientDisconnected, DeadlineExceeded, FinalSent, GcDone,
-                     GcRequested, GeneratorStep, Mark, lifecycle_violations)
+                        NEVER_AWAITS_CHUNKS, UNTIL_STOPPED_CAP)
+from ..trace import (AppException, AppReturned, BodyChunk, ClientDisconnected, DeadlineExceeded, FinalSent, GcDone,
+                     GcRequested, GeneratorStep, Mark, ResourceClosed, ServerExited, ServerSignalled,
+                     lifecycle_violations)
 from ..variants import DECLARED_THROUGH_ROUTERS
 from .item_forms import declares_status, item_status_code
-from . import Failure, NonStrict, NotApplicable, check
+from . import Failure, NonStrict, NotApplicable, check, show
 
 __all__ = ["status_code", "response_headers", "background_after_stream", "dependency_teardown", "cancellable",
            "SURROUND_SCENARIO"]
@@ -222,29 +223,102 @@ def dependency_teardown(trace, scenario, variant, twins):
             "chunk; " + ", ".join(cut))
 
 
+STOP_WITHIN_S = 1.0  # beyond the server's graceful-shutdown deadline, as closure-on-shutdown allows
+
+
+def _stopped_on_disconnect(got) -> str:
+    cut = got.of(ClientDisconnected)
+    steps = got.of(GeneratorStep)
+    if not cut:
+        raise Failure(f"{_where(got)}The client never got to leave mid-stream", expected="a cut after 2 chunks",
+                      seen=got.failure_cause or "the stream ended first")
+    after = len(got.after(cut[0], GeneratorStep))
+    if len(steps) >= NEVER_AWAITS_CHUNKS:
+        raise Failure(f"{_where(got)}The generator ran to its end after the client left",
+                      expected="stopped soon after the disconnect",
+                      seen=f"all {NEVER_AWAITS_CHUNKS} chunks produced, {after} of them after the client left",
+                      detail="an async generator with no await is never cancelled unless the framework awaits "
+                             "between chunks" + (f"; {got.failure_cause}" if got.failure_cause else ""))
+    if got.of(DeadlineExceeded) or not (got.of(AppReturned) or got.of(AppException)):
+        raise Failure(f"{_where(got)}The request did not end after the client left",
+                      expected="the app's call ends", seen=got.failure_cause or "still running")
+    return f"{_where(got)}stopped {after} chunks after the client left (of {NEVER_AWAITS_CHUNKS})"
+
+
+def _finally_note(got, ended) -> str:
+    """Whether the generator's own ``finally`` ran, and how: a finding, judged by closure-on-shutdown."""
+    closed, gcs = got.of(ResourceClosed), got.of(GcRequested)
+    stops = [m.name.split(":", 1)[1] for m in got.of(Mark) if m.name.startswith("stopped:")]
+    if not closed:
+        return "its finally never ran (left suspended at its yield)"
+    how = f" ({stops[0]} thrown into it)" if stops else ""
+    if gcs and got.position(closed[0]) > got.position(gcs[0]):
+        return f"its finally ran only in the garbage collection asked for at lifespan shutdown{how}"
+    return f"its finally ran {(closed[0].t - ended.t) * 1000:.0f} ms after the call ended{how}"
+
+
+def _server_end(got) -> tuple[str, str]:
+    """How the server process ended after SIGTERM, and its last log lines (evidence for a failure)."""
+    exits = got.of(ServerExited)
+    if not exits:
+        return "?", ""
+    end = exits[0]
+    how = (f"still running after {end.waited_s:.1f} s, then killed" if end.returncode is None
+           else f"exited with {end.returncode} {end.waited_s:.2f} s after SIGTERM")
+    return how, (f"the server's last log lines: {show(end.log_tail.strip(), 300)}" if end.log_tail.strip() else "")
+
+
+def _stopped_on_shutdown(got) -> str:
+    """pass: the app's call ended (the generator is no longer driven) before the server process exited,
+    within its graceful deadline + ``STOP_WITHIN_S``, and no chunk was produced after; fail otherwise."""
+    signals = got.of(ServerSignalled)
+    if not signals:
+        raise Failure("[shutdown] The server was never signalled mid-stream", expected="SIGTERM while streaming",
+                      seen=got.failure_cause or "the stream ended first")
+    sig, steps = signals[0], got.of(GeneratorStep)
+    after = len(got.after(sig, GeneratorStep))
+    received = sum(1 for m in got.after(sig, BodyChunk) if m.data)  # each one produced: the client's own count
+    ended = next(iter(sorted(got.of(AppException) + got.of(AppReturned), key=got.position)), None)
+    within = sig.graceful_s + STOP_WITHIN_S
+    exited, log = _server_end(got)
+    if len(steps) >= UNTIL_STOPPED_CAP:
+        raise Failure("[shutdown] The generator ran to its cap: the shutdown never stopped it",
+                      expected=f"stopped within {within:g} s of SIGTERM",
+                      seen=f"all {UNTIL_STOPPED_CAP} chunks produced, {after} after SIGTERM; the server {exited}",
+                      detail="an async generator with no await is never cancelled unless the framework awaits "
+                             "between chunks" + (f"; {log}" if log else ""))
+    if ended is None:
+        raise Failure("[shutdown] The generator was never stopped before the server process was gone",
+                      expected=f"the app's call cancelled within {within:g} s of SIGTERM, before the process exits",
+                      seen=f"the call never ended; {received} chunks reached the client after SIGTERM ({after} "
+                           f"produced after it as the server process last reported); the server {exited}",
+                      detail=log)
+    late = ended.t - sig.t
+    if late > within:
+        raise Failure("[shutdown] The generator was stopped later than the graceful deadline allows",
+                      expected=f"within {within:g} s of SIGTERM (graceful {sig.graceful_s:g} s + {STOP_WITHIN_S:g} s)",
+                      seen=f"{late:.2f} s, {after} chunks after SIGTERM", detail=log)
+    on = len(got.after(ended, GeneratorStep))
+    if on:
+        raise Failure("[shutdown] The generator went on producing after the app's call ended",
+                      expected="no chunk after the call ended", seen=f"{on} more chunks", detail=log)
+    how = f"{ended.type}" if isinstance(ended, AppException) else "the call returned"
+    return (f"[shutdown] stopped ({how}) {late:.2f} s after SIGTERM (graceful {sig.graceful_s:g} s), {after} "
+            f"chunks after it ({len(steps)} in all), before the process was gone (the server {exited}); "
+            f"{_finally_note(got, ended)}")
+
+
 @check("cancellable", forms=("raw",), claim="#a-streamingresponse-with-yield",
-       twins=lambda v: [(v.with_context("never-awaits"), "disconnect")], applies=_async_only)
+       twins=lambda v: [(v.with_context("never-awaits"), "disconnect"),
+                        (v.with_context("never-awaits-until-stopped"), "shutdown")], applies=_async_only)
 def cancellable(trace, scenario, variant, twins):
     """An ``async def`` generator that never awaits (the page's own shape, fastapi#14680) stops soon
     after the client leaves: the framework gives the loop a turn after each chunk, so the disconnect is
-    noticed and the generator cancelled, in-process and on every server."""
-    cuts = _twin(twins, "never-awaits", "disconnect")
-    notes = []
-    for got in cuts:
-        cut = got.of(ClientDisconnected)
-        steps = got.of(GeneratorStep)
-        if not cut:
-            raise Failure(f"{_where(got)}The client never got to leave mid-stream", expected="a cut after 2 chunks",
-                          seen=got.failure_cause or "the stream ended first")
-        after = len(got.after(cut[0], GeneratorStep))
-        if len(steps) >= NEVER_AWAITS_CHUNKS:
-            raise Failure(f"{_where(got)}The generator ran to its end after the client left",
-                          expected="stopped soon after the disconnect",
-                          seen=f"all {NEVER_AWAITS_CHUNKS} chunks produced, {after} of them after the client left",
-                          detail="an async generator with no await is never cancelled unless the framework awaits "
-                                 "between chunks" + (f"; {got.failure_cause}" if got.failure_cause else ""))
-        if got.of(DeadlineExceeded) or not (got.of(AppReturned) or got.of(AppException)):
-            raise Failure(f"{_where(got)}The request did not end after the client left",
-                          expected="the app's call ends", seen=got.failure_cause or "still running")
-        notes.append(f"{_where(got)}stopped {after} chunks after the client left (of {NEVER_AWAITS_CHUNKS})")
+    noticed and the generator cancelled, in-process and on every server. On a server, it also stops
+    when the server is told to stop (SIGTERM) while a client reads on: the app's call ends before the
+    process exits, within its graceful deadline + 1 s (``n/a`` in-process: no server to stop)."""
+    notes = [_stopped_on_disconnect(got) for got in _twin(twins, "never-awaits", "disconnect")]
+    shut = [t for v, t in twins if v.context == "never-awaits-until-stopped" and t is not None]
+    notes += [_stopped_on_shutdown(got) for got in shut] or [
+        "[shutdown] n/a on this engine: there is no server process to stop"]
     return "; ".join(notes)

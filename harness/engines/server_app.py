@@ -30,6 +30,7 @@ Automatic cyclic GC is off in this process (an explicit ``gc`` request still col
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextvars
 import gc
 import importlib
@@ -110,6 +111,9 @@ class ProbeApp:
         if config.get("control_port"):
             self.control = ControlServer(int(config["control_port"]), self.registry)
             self.control.start()
+        self._reported = False
+        if config.get("events_dir"):  # a server that sends no lifespan shutdown (daphne) still reports at exit
+            atexit.register(self._exit_report)
         gc.disable()
 
     def _route(self, scenario_name: str, key: str) -> tuple[Route | Exception, str]:
@@ -203,7 +207,21 @@ class ProbeApp:
         await settle(wait_for=self._request_tasks())  # a collected async generator closes in its aclose()
         for rid, probe in self.registry.items():
             probe.recorder.add(GcDone(probe.recorder.now()))
-        report = {rid: [event_to_json(e) for e in probe.recorder.events] for rid, probe in self.registry.items()}
+        self._write_report(folder)
+
+    def _exit_report(self) -> None:
+        """At interpreter exit, when no lifespan shutdown wrote the report: the events as they stand (no
+        settle, no GC: the loop is gone), so what the app did before a server exits is still read
+        whole, not raced by the side channel (a process killed by a signal writes nothing)."""
+        if not self._reported:
+            self._write_report(self.config["events_dir"])
+
+    def _write_report(self, folder: str) -> None:
+        self._reported = True
+        report = {}
+        for rid, probe in self.registry.items():
+            with probe.recorder._cond:
+                report[rid] = [event_to_json(e) for e in probe.recorder.events]
         path = os.path.join(folder, f"final-{os.getpid()}.json")
         with open(path + ".tmp", "w") as fh:
             json.dump(report, fh)

@@ -357,20 +357,24 @@ class ServerEngine(Engine):
 
     # shutdown -------------------------------------------------------------------------------
     def _shutdown_batch(self, items: list[BatchItem], deadline_s: float, mode: Mode) -> list[Trace]:
-        """One fresh server, one stream per item held mid-way in lock-step, then SIGTERM.
+        """One fresh server, one stream per item held mid-way in lock-step (or read on, for a route not
+        held in lock-step), then SIGTERM.
 
-        What the server process saw is read from the report it writes at lifespan shutdown (see
-        ``serve.py``); a server without lifespan support is observed live until it exits.
+        What the server process saw is read from the report it writes at lifespan shutdown, or at exit
+        without one (``server_app.py``), and is observed live through the side channel meanwhile (a
+        process killed by a signal writes nothing).
         """
         events_dir = tempfile.mkdtemp(prefix="harness-shutdown-")
         server = ServerProcess(self.spec, {**self.config, "events_dir": events_dir}).start()
         traces: list[Trace] = []
         try:
             streams = [_HeldStream(server, route, recorder, deadline_s, mode) for route, recorder in items]
-            for s in streams:
-                s.thread.start()
-            for s in streams:
-                s.ready.wait(deadline_s + 1)
+            # the held ones first: a stream read on keeps its producer running, which slows the others' start
+            for group in ([s for s in streams if not s.reads_on], [s for s in streams if s.reads_on]):
+                for s in group:
+                    s.thread.start()
+                for s in group:
+                    s.ready.wait(deadline_s + 1)
             for s in streams:
                 s.open_watch()
             t_sig = time.monotonic()
@@ -380,6 +384,11 @@ class ServerEngine(Engine):
                 s.watch()
             code = server.wait(GRACEFUL_S + STOP_GRACE_S)
             waited = time.monotonic() - t_sig
+            for s in streams:
+                s.end_watch()
+            if code is None:  # still running: killed now, so the streams read on see their connection end
+                server.signal(signal.SIGKILL)
+                server.wait(STOP_GRACE_S)
             final = _read_final_report(events_dir)
             tail = server.log_tail(3)
             for s in streams:
@@ -387,8 +396,9 @@ class ServerEngine(Engine):
                 s.recorder.add(ServerExited(time.monotonic(), code, waited, tail))
                 traces.append(s.recorder.freeze(
                     self.name, s.path, notes=(f"{self.name} shutdown batch of {len(streams)} streams",
-                                              "app-side events from the server's lifespan-shutdown report" if final
-                                              else "no lifespan-shutdown report: app-side events seen live only"),
+                                              "app-side events from the server's report at lifespan shutdown "
+                                              "or at exit" if final else
+                                              "no report from the server: app-side events seen live only"),
                     mode=mode.key, transport="http/1.1", by_time=True))
         finally:
             server.stop()
@@ -404,22 +414,35 @@ def _read_final_report(folder: str) -> dict[str, list]:
     return report
 
 
+# What the live watch of a shutdown waits for, group by group: the app's call ending, the resource closing.
+_LIVE_WATCH = ((AppException.__name__, AppReturned.__name__), (ResourceClosed.__name__,))
+
+
 class _HeldStream:
-    """A stream read up to the cut and then held open (not read) until the server is signalled."""
+    """A stream read up to the cut and then held open (not read) until the server is signalled; a
+    route the probe does not pace (``Route.paced`` false) is read on instead, to its end (see modes.py)."""
 
     def __init__(self, server: ServerProcess, route: Route, recorder: Recorder, deadline_s: float, mode: Mode) -> None:
         self.server, self.deadline_s, self.mode = server, deadline_s, mode
         self.path = route_path(route.scenario, route.variant, route.path)
         self.method, self.body, self.headers = route.method, route.body, route.headers
-        self.rid, self.recorder = uuid.uuid4().hex, recorder
+        self.rid, self.recorder, self.reads_on = uuid.uuid4().hex, recorder, not route.paced
         self.ready, self.sock, self.control = threading.Event(), None, None
         self.thread = threading.Thread(target=self._run, daemon=True)
         self._waiter: threading.Thread | None = None
-        self._closed_events: list = []
+        self._live_events: list = []
 
     def _run(self) -> None:
         headers = [("x-harness-request", self.rid), ("x-harness-mode", f"{self.mode.kind.value}:{self.mode.at}"),
                    ("x-harness-lockstep", "wire"), *self.headers]
+        if self.reads_on:  # ready once the cut's chunks arrived; read on until the server ends the stream
+            try:
+                wire.get(self.server.port, self.path, self.recorder, self.deadline_s, headers=headers,
+                         method=self.method, body=self.body,
+                         on_chunk=lambda n: self.ready.set() if n >= self.mode.at else None)
+            finally:
+                self.ready.set()
+            return
         control = ControlClient(self.server.control_port)
         try:  # acknowledge the chunks up to the cut, then hold: the producer waits in lock-step
             self.sock = wire.get(self.server.port, self.path, self.recorder, self.deadline_s, headers=headers,
@@ -438,25 +461,39 @@ class _HeldStream:
             self._before = []
 
     def watch(self) -> None:
-        """Wait, in a thread, for the resource to close during the shutdown."""
+        """Wait, in a thread, for the app's call to end and the resource to close during the shutdown,
+        taking the request's events as each is seen (a server without lifespan writes no report)."""
         def wait() -> None:
+            end, pending = time.monotonic() + GRACEFUL_S + STOP_GRACE_S, list(_LIVE_WATCH)
             try:
-                if self.control.call("wait", rid=self.rid, kinds=[ResourceClosed.__name__],
-                                     timeout=GRACEFUL_S + STOP_GRACE_S)["ok"]:
-                    self._closed_events = self.control.events(self.rid)
+                while pending and end > time.monotonic():
+                    kinds = [k for group in pending for k in group]
+                    if not self.control.call("wait", rid=self.rid, kinds=kinds, timeout=end - time.monotonic())["ok"]:
+                        break
+                    self._live_events = self.control.events(self.rid)
+                    seen = {type(e).__name__ for e in self._live_events}
+                    pending = [group for group in pending if not seen.intersection(group)]
+                if pending:  # the deadline passed with the process still up: what it did until now
+                    self._live_events = self.control.events(self.rid)
             except (OSError, ConnectionError, ValueError):
                 pass  # the process ended first: whatever was not reported did not happen in time
         if self.control is not None:
             self._waiter = threading.Thread(target=wait, daemon=True)
             self._waiter.start()
 
-    def finish(self, final: list | None) -> None:
+    def end_watch(self) -> None:
+        """The live watch's last word (before a server still running is killed)."""
         if self._waiter is not None:
             self._waiter.join(GRACEFUL_S + STOP_GRACE_S + 2)
+
+    def finish(self, final: list | None) -> None:
+        self.end_watch()
+        if self.reads_on:  # the server is gone or killed: its connection is closed
+            self.thread.join(self.deadline_s)
         # the server's report at lifespan shutdown, then anything the channel saw live after it
         base = final if final is not None else self._before
         seen = {(type(e).__name__, e.t) for e in base}
-        events = base + [e for e in self._closed_events if (type(e).__name__, e.t) not in seen]
+        events = base + [e for e in self._live_events if (type(e).__name__, e.t) not in seen]
         for event in events:
             self.recorder.add(event)
         if self.sock is not None:
