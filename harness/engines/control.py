@@ -188,10 +188,12 @@ def _dispatch(registry: ProbeRegistry, msg: dict[str, Any]) -> dict[str, Any] | 
     if op == "reaped":  # see server_app.ReapWatch: only a server that holds failed tasks is waited for
         if probe.failed_id is None:
             return {"held": False}
-        if not probe.reaped.is_set() and registry.reaper_alive is not None and not registry.reaper_alive():
+        def stopped() -> bool:
+            return registry.reaper_alive is not None and not registry.reaper_alive()
+        reaped = probe.reaped.is_set() or (not stopped() and probe.reaped.wait(float(msg.get("timeout", 2.0))))
+        if not reaped and stopped():  # (it may stop during the wait, at another failed app)
             probe.recorder.add(Mark(probe.recorder.now(), "server-reaper-stopped"))  # it holds the task for good
-            return {"held": True, "reaped": False}
-        return {"held": True, "reaped": probe.reaped.wait(float(msg.get("timeout", 2.0)))}
+        return {"held": True, "reaped": reaped}
     if op == "wait":
         return {"ok": probe.recorder.wait_kinds(set(msg["kinds"]), float(msg["timeout"]))}
     if op == "settle":

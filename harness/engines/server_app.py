@@ -50,7 +50,7 @@ import os
 import sys
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import rss
 from .control import ControlServer, Probe, ProbeRegistry
@@ -151,7 +151,7 @@ class ProbeApp:
         self.reaping = bool(reaper)
         if self.reaping:
             logging.getLogger(reaper["logger"]).addHandler(ReapWatch(self.registry))
-            self.registry.reaper_alive = lambda: reaper_scheduled(reaper["timer"]) is not False
+            self.registry.reaper_alive = lambda: self._on_loop(lambda: reaper_scheduled(reaper["timer"])) is not False
         if config.get("control_port"):
             self.control = ControlServer(int(config["control_port"]), self.registry)
             self.control.start()
@@ -230,6 +230,13 @@ class ProbeApp:
                 await self._final_report()
             return message
         await self.host.app(scope, receive_then_report, send)
+
+    def _on_loop(self, fn: Callable[[], Any]) -> Any:
+        """``fn()`` run on the app's loop, from another thread: between two of its callbacks, never while
+        the server's own timer runs (one that reschedules itself is unscheduled while it runs)."""
+        async def run() -> Any:
+            return fn()
+        return asyncio.run_coroutine_threadsafe(run(), self.registry.loop).result(10.0)
 
     def _request_tasks(self) -> list[asyncio.Task]:
         return [t for t in (p.task for _, p in self.registry.items()) if t is not None]
