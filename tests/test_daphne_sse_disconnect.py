@@ -20,11 +20,9 @@ import json
 
 import pytest
 
-pytestmark = [
-    pytest.mark.skipif(importlib.util.find_spec("daphne") is None, reason="daphne not installed (.[servers])"),
-    pytest.mark.skipif(importlib.util.find_spec("fastapi.sse") is None,
-                       reason="FastAPI < 0.135.0 has no Server-Sent Events"),
-]
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("daphne") is None, reason="daphne not installed (.[servers])")
+NEEDS_SSE = pytest.mark.skipif(importlib.util.find_spec("fastapi.sse") is None,
+                               reason="FastAPI < 0.135.0 has no Server-Sent Events")
 
 SCENARIO = "long-items"
 # (harness variant, the witness's producer, where the witness waits for the client): the harness holds
@@ -42,6 +40,8 @@ STOPPED = "reaper having stopped"  # what the harness's detail says then
 
 @pytest.fixture(scope="module")
 def witness():
+    if importlib.util.find_spec("fastapi.sse") is None:
+        pytest.skip("FastAPI < 0.135.0 has no Server-Sent Events")
     from . import raw_sse
 
     with raw_sse.Server("daphne") as server:
@@ -54,6 +54,8 @@ def witness():
 
 @pytest.fixture(scope="module")
 def harness():
+    if importlib.util.find_spec("fastapi.sse") is None:
+        pytest.skip("FastAPI < 0.135.0 has no Server-Sent Events")
     from harness.checks import get_checks
     from harness.engines import get_engine
     from harness.runner import Case, Runner
@@ -81,15 +83,18 @@ def _agree(got, seen) -> None:
         f"(app {seen.how} {seen.error}: {seen.detail})")
 
 
+@NEEDS_SSE
 @pytest.mark.parametrize("vid,function,hold", PAIRS, ids=[p[0] for p in PAIRS])
 def test_on_a_fresh_daphne_the_harness_agrees_with_the_independent_client(witness, harness, vid, function, hold):
     _agree(harness[0][vid], witness[0][(function, hold)])
 
 
+@NEEDS_SSE
 def test_a_failed_app_whose_client_stays_stops_daphnes_application_checker(witness):
     assert witness[1], "daphne's application_checker is still scheduled after a mid-stream failure"
 
 
+@NEEDS_SSE
 @pytest.mark.parametrize("vid,function,hold", AFTER, ids=[p[0] for p in AFTER])
 def test_after_a_mid_stream_failure_the_harness_agrees_with_the_independent_client(witness, harness, vid, function,
                                                                                   hold):
@@ -98,3 +103,19 @@ def test_after_a_mid_stream_failure_the_harness_agrees_with_the_independent_clie
     its detail says which state it saw, and the witness in that state must agree."""
     got = harness[1][vid]
     _agree(got, (witness[2] if STOPPED in got.detail else witness[0])[(function, hold)])
+
+
+def test_waiting_for_daphne_to_let_go_still_fails_a_generator_kept_forever():
+    """The wait's own mutant pair: both responses' calls fail after the disconnect, so daphne holds their
+    tasks until it reaps them; one keeps the generator forever (``fail``), one closes it (``pass``)."""
+    from harness.outcomes import Outcome
+
+    from . import mutants
+    from .helpers import judge
+
+    kept = judge("closure-on-disconnect", "png", "async-ann-bytes-for-plain", mutants.keeps_abandoned_streams_and_raises,
+                 engine="daphne")
+    assert kept.outcome is Outcome.FAIL and "never closed" in kept.detail, kept.detail
+    closed = judge("closure-on-disconnect", "png", "async-ann-bytes-for-plain", mutants.closes_and_raises,
+                   engine="daphne")
+    assert closed.outcome is Outcome.PASS, closed.detail
