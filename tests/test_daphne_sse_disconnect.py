@@ -108,15 +108,17 @@ def test_after_a_mid_stream_failure_the_harness_agrees_with_the_independent_clie
 
 def test_waiting_for_daphne_to_let_go_still_fails_a_generator_kept_forever():
     """The wait's own mutant pair: both responses' calls fail after the disconnect, so daphne holds their
-    tasks until it reaps them; one keeps the generator forever (``fail``), one closes it (``pass``)."""
+    tasks until it reaps them; one keeps the generator forever (``fail``), one closes it (``pass``). A
+    ``def`` route: the response is given the user's generator itself (an ``async`` one is given FastAPI's
+    wrapper, which a cancellation landing inside it finishes, orphaning the generator for a GC)."""
     from harness.outcomes import Outcome
 
     from . import mutants
     from .helpers import judge
 
-    kept = judge("closure-on-disconnect", "png", "async-ann-bytes-for-plain", mutants.keeps_abandoned_streams_and_raises,
+    kept = judge("closure-on-disconnect", "png", "def-ann-bytes-for-plain", mutants.keeps_abandoned_streams_and_raises,
                  engine="daphne")
     assert kept.outcome is Outcome.FAIL and "never closed" in kept.detail, kept.detail
-    closed = judge("closure-on-disconnect", "png", "async-ann-bytes-for-plain", mutants.closes_and_raises,
+    closed = judge("closure-on-disconnect", "png", "def-ann-bytes-for-plain", mutants.closes_and_raises,
                    engine="daphne")
     assert closed.outcome is Outcome.PASS, closed.detail
