@@ -20,8 +20,8 @@ import json
 
 import pytest
 
-pytestmark = [pytest.mark.needs_feature,
-              pytest.mark.skipif(importlib.util.find_spec("daphne") is None, reason="daphne not installed (.[servers])")]
+pytestmark = [pytest.mark.needs_feature, pytest.mark.skipif(importlib.util.find_spec("daphne") is None,
+                                                            reason="daphne not installed (.[servers])")]
 NEEDS_SSE = pytest.mark.skipif(importlib.util.find_spec("fastapi.sse") is None,
                                reason="FastAPI < 0.135.0 has no Server-Sent Events")
 
