@@ -6,15 +6,19 @@ The app streams Server-Sent Events from a generator whose ``with`` block records
 ``send`` in an ASGI wrapper around the server's ``send`` after each event (the producer runs ahead into
 FastAPI's buffers, as under the harness's lock-step, or as a slow client makes it on a server that
 waits for the socket), ``gen`` in the generator itself (an ``await`` on the client: cancellation
-reaches the generator), ``none`` nowhere. Automatic GC is off in the app's process; ``/state`` says
-whether the resource closed and how the app's ASGI call ended, and can collect first (then also who
-still holds the request's task).
+reaches the generator), ``none`` nowhere; ``raise``: the producer fails after two events
+(:func:`fail_mid_stream`, which on daphne stops the application checker). Automatic GC is off in the
+app's process; ``/state`` says whether the resource closed and how the app's ASGI call ended, and can
+collect first (then also who still holds the request's task); ``/timers`` lists a Twisted reactor's
+scheduled calls (daphne's ``application_checker`` among them while it runs).
 
 The client reads two events, closes the socket, waits for the app's call to end, then judges as the
 harness's ``closure-on-disconnect`` does: closed within 1 s without help (``pass``), only by a GC
 (``non-strict``, collections asked for every 0.1 s until ``GIVE_UP_S``), or never (``fail``).
 
-Run it by hand against a server: ``python -m tests.raw_sse daphne`` (or uvicorn, hypercorn, granian).
+Run it by hand against a server: ``python -m tests.raw_sse daphne`` (or uvicorn, hypercorn, granian):
+each shape on a fresh server, then again after one mid-stream failure, each judged twice (as above,
+and with one GC as soon as the app's call ended, naming who holds the task then).
 """
 
 from __future__ import annotations
