@@ -218,6 +218,31 @@ class KeepsAbandonedStreams(StreamingResponse):
 keeps_abandoned_streams = partial(build_route, response_base=KeepsAbandonedStreams)
 
 
+class _RaisesAfterTheStream:
+    """Mixin: the response's call raises once the stream ended in any way (as FastAPI's SSE teardown does
+    when the client leaves while the producer is ahead), so the app's call fails after a disconnect: on
+    daphne the failed task, and through its traceback the generator, is held until daphne reaps it."""
+
+    async def stream_response(self, send) -> None:
+        try:
+            await super().stream_response(send)
+        finally:
+            raise RuntimeError("the response failed as the stream ended")
+
+
+class KeepsAbandonedStreamsAndRaises(_RaisesAfterTheStream, KeepsAbandonedStreams):
+    """``KeepsAbandonedStreams`` whose call also fails after a disconnect: waiting for daphne to let go
+    of the failed task must not turn a generator kept forever into one a GC closes."""
+
+
+class ClosesAndRaises(_RaisesAfterTheStream, ClosingResponse):
+    """Not a mutant: closes what it streamed, then its call fails: the passing side of the above."""
+
+
+keeps_abandoned_streams_and_raises = partial(build_route, response_base=KeepsAbandonedStreamsAndRaises)
+closes_and_raises = partial(build_route, response_base=ClosesAndRaises)
+
+
 class DrainsAfterDisconnect(StreamingResponse):
     """A framework that, once the client left, runs the body to its end for nobody ("to release
     resources"): the generator keeps producing the whole payload after the disconnect."""

@@ -5,7 +5,7 @@ rely on that beyond the happy path, and on the generator not running on for nobo
 from __future__ import annotations
 
 from ..trace import (AppException, AppReturned, ClientDisconnected, ConnectionClosed, DeadlineExceeded, GcDone,
-                     GcRequested, GeneratorStep,
+                     GcRequested, GeneratorStep, Mark,
                      ResourceClosed, ServerExited, ServerSignalled, lifecycle_violations)
 from ..forms.items import SSE_READ_AHEAD
 from ..modes import CUT_AT
@@ -48,6 +48,10 @@ def _closure(trace, cut, what: str, within_s: float = CLOSE_WITHIN_S) -> str:
                                "generator left for the finaliser keeps it open)")
     if gcs:
         seen = "still open once nothing was left to run, and after a garbage collection"
+        if any(m.name == "server-reaper-stopped" for m in trace.of(Mark)):
+            seen += (": the server holds the failed app's task (its exception, so the generator) for good, "
+                     "its periodic reaper having stopped (daphne's application checker stops at a failed app "
+                     "whose client is still connected after the response started)")
     else:
         told = any(isinstance(e, (AppException, AppReturned)) for e in trace.events[trace.position(cut):]) if cut else True
         seen = ("still open when the server process exited (it sent no lifespan shutdown, so no GC was asked); "

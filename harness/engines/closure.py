@@ -77,14 +77,22 @@ async def collect(generation: int = 2) -> int:
 
 
 def watch_closure(recorder, settle_loop: Callable[[], None], collect_gc: Callable[[int], None],
-                  closed: Callable[[], bool]) -> None:
+                  closed: Callable[[], bool], reaped: Callable[[], bool] | None = None) -> None:
     """After a cut stream: settle; if the resource is still open, ask for a GC (youngest generation
     first, then full) and settle again. ``GcRequested``/``GcDone`` in the trace bracket the help, so a
     check can tell a close the GC caused from one that came without it. Engines supply how to settle,
-    collect and look, in-process or through the side channel."""
+    collect and look, in-process or through the side channel.
+
+    ``reaped``: for a server that keeps a failed app's task (and through its exception the request's
+    frames) until a periodic check lets go of it: waits for that, true if there was a wait. A GC
+    before it cannot collect what the server itself still holds, and would call it never closed."""
     settle_loop()
     if closed():
         return
+    if reaped is not None and reaped():
+        settle_loop()
+        if closed():
+            return
     recorder.add(GcRequested(recorder.now()))
     # Youngest generation, then full, then full once more: a reference another thread was still
     # dropping during the first full collection (seen about once in a few thousand cut requests)

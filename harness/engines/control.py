@@ -8,6 +8,8 @@ of every trace. A thread in that process serves a line protocol (one JSON object
 ``{"op": "ping"}``             ``{"ok": true, "pid": N}``
 ``{"op": "ack", "rid", "n"}``  the client has received ``n`` non-empty chunks (lock-step); no reply
 ``{"op": "gone", "rid"}``      the client left: release the producer; no reply
+``{"op": "reaped", "rid", "timeout"}``  after the app failed: wait until the server let go of its
+                               task (see ``server_app``); ``held`` false when there was nothing to wait for
 ``{"op": "wait", "rid", "kinds", "timeout"}``  block until an event of one of ``kinds`` is recorded
 ``{"op": "settle", "rid"}``    run the request's event loop until it has nothing left to do
 ``{"op": "gc", "generation"}``  ``gc.collect(generation)`` in the server process (default 2: full)
@@ -32,7 +34,7 @@ from typing import Any, ClassVar
 from ..probes import LockStep
 from .loop_probe import lag_monitor
 from .closure import collect, settle
-from ..trace import Recorder, event_from_json, event_to_json
+from ..trace import Mark, Recorder, event_from_json, event_to_json
 
 __all__ = ["ServerRecorder", "Probe", "ProbeRegistry", "ControlServer", "ControlClient"]
 
@@ -92,6 +94,8 @@ class Probe:
     loop: asyncio.AbstractEventLoop | None = None
     task_ref: Any = None  # weakref to the task running the request: a strong one would keep its
     # exception, traceback and frames (and so the generator) alive, which is the harness's doing
+    failed_id: int | None = None  # id() of the exception the app raised, while a reaping server holds it
+    reaped: threading.Event = field(default_factory=threading.Event)  # the server logged it: let go
 
     @property
     def task(self) -> asyncio.Task | None:
@@ -104,6 +108,7 @@ class ProbeRegistry:
         self._probes: dict[str, Probe] = {}
         self.loop: asyncio.AbstractEventLoop | None = None  # the app's loop, seen on the last request
         self.lag: tuple[asyncio.Event, Any, Recorder] | None = None  # a running lag monitor
+        self.reaper_alive: Any = None  # () -> bool: a reaping server's periodic check still runs
 
     def get(self, rid: str) -> Probe:
         with self._lock:
@@ -180,6 +185,15 @@ def _dispatch(registry: ProbeRegistry, msg: dict[str, Any]) -> dict[str, Any] | 
     if op == "gone":
         probe.recorder.set_gone()
         return None
+    if op == "reaped":  # see server_app.ReapWatch: only a server that holds failed tasks is waited for
+        if probe.failed_id is None:
+            return {"held": False}
+        def stopped() -> bool:
+            return registry.reaper_alive is not None and not registry.reaper_alive()
+        reaped = probe.reaped.is_set() or (not stopped() and probe.reaped.wait(float(msg.get("timeout", 2.0))))
+        if not reaped and stopped():  # (it may stop during the wait, at another failed app)
+            probe.recorder.add(Mark(probe.recorder.now(), "server-reaper-stopped"))  # it holds the task for good
+        return {"held": True, "reaped": reaped}
     if op == "wait":
         return {"ok": probe.recorder.wait_kinds(set(msg["kinds"]), float(msg["timeout"]))}
     if op == "settle":

@@ -25,6 +25,17 @@ framework that buffers never calls ``send`` and its producer's gate records the 
 
 Automatic cyclic GC is off in this process (an explicit ``gc`` request still collects), so
 "closed without help" never depends on when a collection happened to run.
+
+A server may keep a failed app's task, and so through its exception's traceback the request's frames
+and generator, until a periodic check lets go of it: daphne keeps it in its connection table until
+its application checker, once a second, logs the exception and drops it. A GC before that cannot
+collect the generator. With ``reaper`` in the configuration (``{"logger", "timer"}``), :class:`ReapWatch`
+hears that log record for the very exception the request raised, and the harness waits for it before
+its GC, unless the reaper's timer is no longer scheduled: daphne's checker stops for good when it
+meets a failed app whose client is still connected after the response started (its 500 page cannot
+start a started response: ``ValueError``, and the checker reschedules itself only at its end). From
+then on the server holds every failed app's task forever; the probe says so in the trace
+(``Mark("server-reaper-stopped")``) instead of waiting.
 """
 
 from __future__ import annotations
@@ -35,11 +46,12 @@ import contextvars
 import gc
 import importlib
 import json
+import logging
 import os
 import sys
 import weakref
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import rss
 from .control import ControlServer, Probe, ProbeRegistry
@@ -49,7 +61,8 @@ from ..modes import Kind
 from ..routes import Route
 from ..scenarios import load_scenarios, scenario_folders
 from .closure import settle
-from ..trace import AppException, AppReturned, AppSent, FinalSent, GcDone, GcRequested, MemorySample, event_to_json
+from ..trace import (AppException, AppReturned, AppSent, FinalSent, GcDone, GcRequested, Mark, MemorySample,
+                     event_to_json)
 from ..variants import Variant, url_key, variant_by_url_key
 
 __all__ = ["ProbeApp", "app", "ENV", "route_path"]
@@ -75,6 +88,33 @@ def _import(ref: str) -> Any:
     for part in attr.split("."):
         obj = getattr(obj, part)
     return obj
+
+
+class ReapWatch(logging.Handler):
+    """Hears the server log a failed app's exception as it lets go of the app's task (daphne's
+    application checker): from then on the server no longer holds the request's frames."""
+
+    def __init__(self, registry: ProbeRegistry) -> None:
+        super().__init__()
+        self.registry = registry
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is None:
+            return
+        for _, probe in self.registry.items():  # an id is unique while the exception lives, as it does here
+            if probe.failed_id == id(exc) and not probe.reaped.is_set():
+                probe.recorder.add(Mark(probe.recorder.now(), "server-reaped-failed-app"))
+                probe.reaped.set()
+
+
+def reaper_scheduled(timer: str) -> bool | None:
+    """Whether the server's Twisted reactor still has its periodic ``timer`` scheduled (daphne's
+    ``application_checker``); None when the process runs no Twisted reactor."""
+    reactor = sys.modules.get("twisted.internet.reactor")
+    if reactor is None:
+        return None
+    return any(getattr(call.func, "__name__", "") == timer for call in list(reactor.getDelayedCalls()))
 
 
 def _open_source(scenario):
@@ -108,6 +148,11 @@ class ProbeApp:
             from ..app.mount import AppHost
 
             self.host = AppHost(load_app(parse_spec(config["app"]["text"], config["app"]["app_dir"])), self.builder)
+        reaper = config.get("reaper") or {}
+        self.reaping = bool(reaper)
+        if self.reaping:
+            logging.getLogger(reaper["logger"]).addHandler(ReapWatch(self.registry))
+            self.registry.reaper_alive = lambda: self._on_loop(lambda: reaper_scheduled(reaper["timer"])) is not False
         if config.get("control_port"):
             self.control = ControlServer(int(config["control_port"]), self.registry)
             self.control.start()
@@ -190,6 +235,13 @@ class ProbeApp:
             return message
         await self.host.app(scope, receive_then_report, send)
 
+    def _on_loop(self, fn: Callable[[], Any]) -> Any:
+        """``fn()`` run on the app's loop, from another thread: between two of its callbacks, never while
+        the server's own timer runs (one that reschedules itself is unscheduled while it runs)."""
+        async def run() -> Any:
+            return fn()
+        return asyncio.run_coroutine_threadsafe(run(), self.registry.loop).result(10.0)
+
     def _request_tasks(self) -> list[asyncio.Task]:
         return [t for t in (p.task for _, p in self.registry.items()) if t is not None]
 
@@ -264,6 +316,8 @@ class ProbeApp:
             await route.app(scope, receive, paced_send)
         except BaseException as exc:  # recorded, then left to the server as it would be
             recorder.add(AppException(recorder.now(), type(exc).__name__, str(exc)))
+            if self.reaping and isinstance(exc, Exception):  # what the server logs when it lets go
+                probe.failed_id = id(exc)
             raise
         else:
             top = rss.peak()

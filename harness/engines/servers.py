@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import ctypes
+import dataclasses
 import importlib.util
 import json
 import os
@@ -42,13 +43,14 @@ from ..trace import (AppException, AppReturned, Recorder, ResourceClosed, Server
 from . import engine, wire
 from .base import BatchItem, Engine, EngineSetup
 
-__all__ = ["ServerSpec", "ServerEngine", "ServerProcess", "SERVERS", "live_servers"]
+__all__ = ["Reaper", "ServerSpec", "ServerEngine", "ServerProcess", "SERVERS", "live_servers"]
 
 START_DEADLINE_S = 30.0
 GRACEFUL_S = 2.0  # the graceful-shutdown deadline every server is configured with
 STOP_GRACE_S = 3.0  # beyond it, SIGKILL
 APP_FINISH_S = 2.0  # how long the app may take to return after the response ended or the client left
 BROKEN_END_S = 1.0  # after the producer failed, the server has this long to end or close the response
+REAP_WITHIN_S = 3.0  # a reaping server's periodic check lets go of a failed app's task within this (daphne: 1 s)
 BATCH_THREADS = 64  # error requests at once: a server leaving broken responses open costs ceil(n/64) x 1 s
 
 _LIVE: set["ServerProcess"] = set()
@@ -91,11 +93,24 @@ def free_port() -> int:
 
 
 @dataclass(frozen=True)
+class Reaper:
+    """How a server lets go of a failed app's task: ``timer`` (the reactor call that does it, on a
+    period) logs the app's exception on ``logger`` just before."""
+
+    logger: str
+    timer: str
+
+
+@dataclass(frozen=True)
 class ServerSpec:
     name: str
     modules: tuple[str, ...]  # what must be importable
     install: str  # the install hint
     argv: Callable[[int], list[str]]
+    # a server that keeps a failed app's task (its exception, so the request's frames) until a periodic
+    # check (a Twisted timer) lets go of it and logs the exception on a logger: the closure watch waits
+    # for that record, unless the timer is no longer scheduled (see server_app)
+    reaper: Reaper | None = None
 
     def missing(self) -> str | None:
         absent = [m for m in self.modules if importlib.util.find_spec(m) is None]
@@ -122,7 +137,9 @@ SERVERS: dict[str, ServerSpec] = {s.name: s for s in [
         "--no-ws", "--log-level", "warning", "--workers-kill-timeout", str(int(GRACEFUL_S)), APP]),
     ServerSpec("daphne", ("daphne",), "fastapi-stream-harness[daphne]", lambda port: [
         PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "-v", "0",
-        "--application-close-timeout", str(int(GRACEFUL_S)), APP]),
+        "--application-close-timeout", str(int(GRACEFUL_S)), APP],
+        # Server.application_checker, every second: "Exception inside application", then the task goes
+        reaper=Reaper("daphne.server", "application_checker")),
 ]}
 
 
@@ -228,7 +245,8 @@ class ServerEngine(Engine):
         super().__init__(setup)
         self.config = {"builder": builder_ref, "scenarios_dirs": list(self.setup.scenarios_dirs),
                        "builtin_scenarios": self.setup.builtin_scenarios,
-                       "sys_path": [p for p in sys.path if p], "lockstep_wait_s": lockstep_wait_s}
+                       "sys_path": [p for p in sys.path if p], "lockstep_wait_s": lockstep_wait_s,
+                       "reaper": dataclasses.asdict(self.spec.reaper) if self.spec.reaper else None}
         if self.setup.app is not None:  # the server process imports the team's app and mounts the variants in it
             self.config["app"] = self.setup.app.spec.to_json()
         self.server: ServerProcess | None = None
@@ -345,7 +363,9 @@ class ServerEngine(Engine):
         """The shared closure watch (closure.watch_closure), done through the side channel."""
         watch_closure(recorder, lambda: self.control.call("settle", rid=rid),
                       lambda generation: self.control.call("gc", rid=rid, generation=generation),
-                      lambda: any(isinstance(e, ResourceClosed) for e in self.control.events(rid)))
+                      lambda: any(isinstance(e, ResourceClosed) for e in self.control.events(rid)),
+                      (lambda: self.control.call("reaped", rid=rid, timeout=REAP_WITHIN_S)["held"])
+                      if self.spec.reaper else None)
 
     def _openapi(self, route: Route, deadline_s: float) -> dict | None:
         status, body = wire.fetch_body(self.server.port, route_path(route.scenario, route.variant, "/openapi.json"),
