@@ -59,24 +59,32 @@ def _closure(trace, cut, what: str, within_s: float = CLOSE_WITHIN_S) -> str:
     raise Failure(f"The resource was never closed after {what}", expected=f"{opened[0].resource} closed", seen=seen)
 
 
+# When the client cuts an SSE stream, the producer may already be SSE_READ_AHEAD items ahead, and once
+# the client has left the server process lets it go on at one item per 10 ms until the server tells the
+# app: with 7 items (cut after 2) it then finished first, or not, from run to run on every server (one
+# to three results of forty flipped between a verdict and n/a). Items beyond the read-ahead that a
+# server's notice must beat.
+SSE_CUT_MARGIN = 8
+
+
 def _cuttable(scenario, variant, needed: int, *, client_cut: bool = False) -> None:
-    """n/a unless the payload outlasts the cut: an SSE producer runs up to ``SSE_READ_AHEAD`` items
-    ahead of the client (FastAPI's keep-alive streams), so a short payload may be produced whole before
-    the client leaves, and whether it was is a race: the verdict would flip from run to run. A JSON
-    Lines producer of 3 items did too when the client cut (a disconnect, a SIGTERM) on the servers: the
-    third item is made, or not, between the client's acknowledgement of the second and the cut landing,
-    so there one item must be left that lock-step cannot have let through. (Raw payloads of 3 chunks
-    did not flip over two versions x six engines; a producer's own failure is no race.)"""
+    """n/a unless the payload surely outlasts the cut, so that whether it did is no race and the verdict
+    cannot flip from run to run. SSE: the producer runs up to ``SSE_READ_AHEAD`` items ahead of the
+    client (FastAPI's keep-alive streams), and when the client cut, :data:`SSE_CUT_MARGIN` more must be
+    left. JSON Lines when the client cut (a disconnect, a SIGTERM): the item after the last one read is
+    made, or not, between the client's acknowledgement and the cut landing, so one more must be left
+    that lock-step cannot have let through. (Raw payloads of 3 chunks did not flip over two versions x
+    six engines; a producer's own failure is no race.)"""
     if variant.form == "sse":
-        needed += SSE_READ_AHEAD + 1
+        needed += SSE_READ_AHEAD + 1 + (SSE_CUT_MARGIN if client_cut else 0)
     elif variant.form == "jsonl" and client_cut:
         needed += 2
     if sum(1 for c in scenario.chunks if c) < needed:
+        why = {"sse": f" with the producer up to {SSE_READ_AHEAD} items ahead (SSE)"
+                      + (f" and {SSE_CUT_MARGIN} left for the server to notice the cut" if client_cut else ""),
+               "jsonl": " with one item left that lock-step cannot have let through" if client_cut else ""}
         raise NotApplicable(f"the payload has fewer than {needed} non-empty chunks: it cannot be cut after "
-                            f"{CUT_AT} of them" + (f" with the producer up to {SSE_READ_AHEAD} items ahead (SSE)"
-                                                   if variant.form == "sse" else "")
-                            + (" with one item left that lock-step cannot have let through"
-                               if variant.form == "jsonl" and client_cut else ""))
+                            f"{CUT_AT} of them" + why.get(variant.form, ""))
 
 
 def _disconnect(trace, scenario, variant):
