@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .control import ControlClient
+from .control import ControlClient, ControlConnection
 from ..app.encoding import decode_trace
 from ..errors import HarnessError
 from .loop_probe import probe_loop
@@ -233,6 +233,7 @@ class ServerEngine(Engine):
             self.config["app"] = self.setup.app.spec.to_json()
         self.server: ServerProcess | None = None
         self.control: ControlClient | None = None
+        self._after_stream = threading.Lock()
         self._start_error = ""
 
     # lifecycle ------------------------------------------------------------------------------
@@ -319,33 +320,48 @@ class ServerEngine(Engine):
 
     def _request(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode) -> Trace:
         rid = uuid.uuid4().hex
-        control = self.control
         path = route_path(route.scenario, route.variant, route.path)
         headers = [("x-harness-request", rid), ("x-harness-mode", f"{mode.kind.value}:{mode.at}"),
                    ("x-harness-lockstep", "wire"), *route.headers]
         cut = mode.at if mode.rules.client_cuts else None
-        try:
-            wire.get(self.server.port, path, recorder, deadline_s, headers=headers, cut_after=cut,
-                     method=route.method, body=route.body,
-                     on_chunk=lambda n: control.send("ack", rid=rid, n=n),
-                     end_within=(mode.at, BROKEN_END_S) if mode.rules.producer_raises else None)
-        finally:
-            control.send("gone", rid=rid)  # whatever happened, nobody reads this stream any more
-        control.call("wait", rid=rid, kinds=[AppReturned.__name__, AppException.__name__], timeout=APP_FINISH_S)
-        if mode.wants_closure_watch:
-            self._watch_closure(rid, recorder)
-        for event in control.events(rid):
-            recorder.add(event)
-        control.call("forget", rid=rid)
+        # acknowledgements never queue behind another request's waits; the news of the app failing
+        # comes on a connection of its own (its reply is the news)
+        with self.control.lease() as live, self.control.lease() as news:
+            news.send("failed", rid=rid, timeout=deadline_s)
+            answered: list[bool] = []
+
+            def failed() -> bool:
+                answered.append(bool(news.reply().get("ok")))
+                return answered[0]
+            try:
+                wire.get(self.server.port, path, recorder, deadline_s, headers=headers, cut_after=cut,
+                         method=route.method, body=route.body,
+                         on_chunk=lambda n: live.send("ack", rid=rid, n=n),
+                         end_within=(mode.at, BROKEN_END_S) if mode.rules.producer_raises else None,
+                         cutoff=wire.Cutoff(news.sock, failed, BROKEN_END_S))
+            finally:
+                live.send("gone", rid=rid)  # whatever happened, nobody reads this stream any more
+                if not answered:  # ``gone`` ends the wait: the connection is in step again
+                    news.reply(timeout=deadline_s)
+        # what follows the stream one request at a time, as before batches: a settle waits for the
+        # app's loop to have nothing else to run, which other requests' watches would keep busy
+        with self._after_stream, self.control.lease() as control:
+            control.call("wait", rid=rid, kinds=[AppReturned.__name__, AppException.__name__], timeout=APP_FINISH_S)
+            if mode.wants_closure_watch:
+                self._watch_closure(control, rid, recorder)
+            for event in control.events(rid):
+                recorder.add(event)
+            control.call("forget", rid=rid)
         operation = self._openapi(route, deadline_s) if route.openapi_path and mode.rules.side_requests else None
         return recorder.freeze(self.name, path, operation, notes=(f"{self.name} on 127.0.0.1:{self.server.port}",),
                                mode=mode.key, transport="http/1.1", by_time=True)
 
-    def _watch_closure(self, rid: str, recorder: Recorder) -> None:
+    @staticmethod
+    def _watch_closure(control: ControlConnection, rid: str, recorder: Recorder) -> None:
         """The shared closure watch (closure.watch_closure), done through the side channel."""
-        watch_closure(recorder, lambda: self.control.call("settle", rid=rid),
-                      lambda generation: self.control.call("gc", rid=rid, generation=generation),
-                      lambda: any(isinstance(e, ResourceClosed) for e in self.control.events(rid)))
+        watch_closure(recorder, lambda: control.call("settle", rid=rid),
+                      lambda generation: control.call("gc", rid=rid, generation=generation),
+                      lambda: any(isinstance(e, ResourceClosed) for e in control.events(rid)))
 
     def _openapi(self, route: Route, deadline_s: float) -> dict | None:
         status, body = wire.fetch_body(self.server.port, route_path(route.scenario, route.variant, "/openapi.json"),
