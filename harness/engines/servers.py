@@ -189,6 +189,11 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             return None
 
+    def kill(self) -> None:
+        """SIGKILL the process group now (it already had its graceful deadline), and reap it."""
+        self.signal(signal.SIGKILL)
+        self.wait(5.0)
+
     def stop(self) -> None:
         """SIGTERM the process group, SIGKILL it after a deadline; idempotent."""
         if self.popen is not None:
@@ -396,6 +401,8 @@ class ServerEngine(Engine):
                 s.watch()
             code = server.wait(GRACEFUL_S + STOP_GRACE_S)
             waited = time.monotonic() - t_sig
+            if code is None:  # it had its deadline after this SIGTERM: stop() would wait it out again
+                server.kill()
             final = _read_final_report(events_dir)
             tail = server.log_tail(3)
             for s in streams:
