@@ -52,6 +52,7 @@ class ServerRecorder(Recorder):
     gone_on_app_loop: ClassVar[bool] = False  # "client gone" arrives on the side channel's thread
     sent: int = 0
     acked: int = 0
+    failed: bool = False  # the app's call raised
     on_change: Any = None
 
     def progress(self) -> int:
@@ -84,14 +85,16 @@ class ServerRecorder(Recorder):
         with self._cond:
             return self._cond.wait_for(lambda: any(type(e).__name__ in kinds for e in self.events), timeout)
 
+    def add(self, event: Any) -> None:
+        if type(event).__name__ == "AppException":  # a flag, not a scan: every event wakes wait_failed
+            self.failed = True
+        super().add(event)
+
     def wait_failed(self, timeout: float) -> bool:
         """Block until the app's call raised (``True``) or the client released the request (``False``)."""
         with self._cond:
-            self._cond.wait_for(lambda: self.gone or self._failed(), timeout)
-            return self._failed()
-
-    def _failed(self) -> bool:
-        return any(type(e).__name__ == "AppException" for e in self.events)
+            self._cond.wait_for(lambda: self.gone or self.failed, timeout)
+            return self.failed
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
 import ctypes
 import importlib.util
 import json
@@ -27,7 +28,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from .control import ControlClient, ControlConnection
 from ..app.encoding import decode_trace
@@ -50,6 +51,58 @@ STOP_GRACE_S = 3.0  # beyond it, SIGKILL
 APP_FINISH_S = 2.0  # how long the app may take to return after the response ended or the client left
 BROKEN_END_S = 1.0  # after the producer failed, the server has this long to end or close the response
 BATCH_THREADS = 64  # error requests at once: a server leaving broken responses open costs ceil(n/64) x 1 s
+
+QUIET_WAIT_S = 600.0  # the longest a request waits for a measurement elsewhere (each has deadlines of its own)
+
+
+class Quiet:
+    """Server engines at once (``--engine-jobs``), but a timing measurement alone.
+
+    A loop-latency or saturation measurement holds it :meth:`alone`: the other engines' requests,
+    each holding it :meth:`shared`, finish what they are doing and wait, so the measurement sees
+    the machine as a sequential run would (two engines sharing two cores once starved a probe).
+    A waiting measurement goes first: new requests wait behind it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._sharing = 0
+        self._alone = False
+        self._queued = 0
+
+    def _wait(self, ready: Callable[[], bool]) -> None:
+        if not self._cond.wait_for(ready, QUIET_WAIT_S):
+            raise HarnessError(f"no turn within {QUIET_WAIT_S:g} s: another engine's request held it")
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._wait(lambda: not self._alone and not self._queued)
+            self._sharing += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._sharing -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._cond:
+            self._queued += 1
+            try:
+                self._wait(lambda: not self._alone and not self._sharing)
+            finally:
+                self._queued -= 1
+            self._alone = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._alone = False
+                self._cond.notify_all()
+
+
+QUIET = Quiet()  # one per harness process: every server engine of the run shares it
 
 _LIVE: set["ServerProcess"] = set()
 _LIVE_LOCK = threading.Lock()
@@ -306,20 +359,24 @@ class ServerEngine(Engine):
         self.start()
         if mode.stream_counts:
             for streams in mode.stream_counts:
-                self._measure(route, recorder, deadline_s, streams)
+                with QUIET.alone():
+                    self._measure(route, recorder, deadline_s, streams)
             return recorder.freeze(self.name, route.path, mode=mode.key, transport="http/1.1", by_time=True)
-        return self._request(route, recorder, deadline_s, mode)
+        with QUIET.shared():
+            return self._request(route, recorder, deadline_s, mode)
 
     def perform_batch(self, items: list[BatchItem], deadline_s: float, mode: Mode) -> list[Trace]:
         """``shutdown``: one fresh server, every stream held mid-way, one SIGTERM. ``error``: every
         failing request at once, so a server leaving the connection open after the app failed costs
         its grace period once, not once per variant."""
         if mode.kind is Kind.SHUTDOWN:
-            return self._shutdown_batch(items, deadline_s, mode)
+            with QUIET.shared():
+                return self._shutdown_batch(items, deadline_s, mode)
         if mode.kind is not Kind.ERROR:
             return super().perform_batch(items, deadline_s, mode)
         self.start()
-        with concurrent.futures.ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="harness-batch") as pool:
+        with QUIET.shared(), concurrent.futures.ThreadPoolExecutor(BATCH_THREADS,
+                                                                   thread_name_prefix="harness-batch") as pool:
             futures = [pool.submit(self._request, route, recorder, deadline_s, mode) for route, recorder in items]
         return [f.result() for f in futures]
 
@@ -392,8 +449,8 @@ class ServerEngine(Engine):
                 s.thread.start()
             for s in streams:
                 s.ready.wait(deadline_s + 1)
-            for s in streams:
-                s.open_watch()
+            with concurrent.futures.ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="harness-watch") as pool:
+                list(pool.map(_HeldStream.open_watch, streams))  # every stream's events before the SIGTERM
             t_sig = time.monotonic()
             server.signal(signal.SIGTERM, group=False)
             for s in streams:
