@@ -8,7 +8,7 @@ the terminating zero-length chunk (a final ``BodyChunk`` with ``more_body`` fals
 
 from __future__ import annotations
 
-import select
+import selectors
 import socket
 import time
 from dataclasses import dataclass
@@ -22,6 +22,7 @@ from ..trace import BodyChunk, ClientDisconnected, ConnectionClosed, DeadlineExc
 __all__ = ["get", "fetch_body", "Cutoff"]
 
 RECV_BYTES = 65536
+_SELECTOR = getattr(selectors, "PollSelector", selectors.DefaultSelector)  # poll: no descriptor of its own
 
 
 @dataclass
@@ -80,7 +81,7 @@ def get(port: int, path: str, recorder: Recorder, deadline_s: float, *, headers:
                     recorder.add(DeadlineExceeded(recorder.now(), round(end - started, 3)))
                     break
                 if cutoff is not None:  # wait for data or for the news, whichever comes first
-                    ready = select.select([sock, cutoff.sock], [], [], left)[0]
+                    ready = _readable([sock, cutoff.sock], left)
                     if cutoff.sock in ready:
                         if cutoff.read():
                             end, started = min(end, time.monotonic() + cutoff.grace_s), time.monotonic()
@@ -128,6 +129,15 @@ def get(port: int, path: str, recorder: Recorder, deadline_s: float, *, headers:
         recorder.add(ConnectionClosed(recorder.now(), f"{type(exc).__name__}: {exc}"))
     sock.close()
     return None
+
+
+def _readable(socks: list[socket.socket], timeout: float) -> list[socket.socket]:
+    """Which of ``socks`` can be read within ``timeout``: a selector, since engines at once hold more
+    than the 1024 descriptors ``select()`` can watch."""
+    with _SELECTOR() as sel:
+        for s in socks:
+            sel.register(s, selectors.EVENT_READ)
+        return [key.fileobj for key, _ in sel.select(timeout)]  # type: ignore[misc]
 
 
 def fetch_body(port: int, path: str, deadline_s: float) -> tuple[int | None, bytes]:
