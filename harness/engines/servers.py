@@ -137,6 +137,46 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
+PORT_ATTEMPTS = 3
+
+
+class PortTaken(HarnessError):
+    """A port chosen free was bound by another process before the server could bind it."""
+
+
+def _ours(port: int, pgid: int) -> bool:
+    """Is the listener on 127.0.0.1:``port`` a socket of a process in the group ``pgid`` (the server
+    and its workers)? Read from /proc (Linux); elsewhere assumed so."""
+    try:
+        inodes = _listening_inodes(port)
+        owned = set()
+        for pid in (e for e in os.listdir("/proc") if e.isdigit()):
+            try:
+                if os.getpgid(int(pid)) != pgid:
+                    continue
+                owned |= {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+    except OSError:
+        return True
+    return any(f"socket:[{inode}]" in owned for inode in inodes)
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """The socket inodes listening on ``port`` (``/proc/net/tcp``: state 0A is LISTEN)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(fields[9])
+    return found
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -189,8 +229,21 @@ class ServerProcess:
         self.log = tempfile.NamedTemporaryFile(prefix=f"harness-{spec.name}-", suffix=".log", delete=False)
 
     def start(self) -> "ServerProcess":
+        """Start it on two free ports; if another process took one of them between choosing it and
+        the server binding it (other runs on the machine choose ports too), start again on others."""
+        for attempt in range(PORT_ATTEMPTS):
+            try:
+                return self._start()
+            except PortTaken:
+                if attempt == PORT_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start(self) -> "ServerProcess":
         _install_signal_handlers()
         self.port, self.control_port = free_port(), free_port()
+        if self.log.closed:  # a start given up on closed it
+            self.log = tempfile.NamedTemporaryFile(prefix=f"harness-{self.spec.name}-", suffix=".log", delete=False)
         env = {**os.environ, ENV: json.dumps({**self.config, "control_port": self.control_port}),
                "PYTHONUNBUFFERED": "1"}
         self.popen = subprocess.Popen(self.spec.argv(self.port), env=env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -206,20 +259,26 @@ class ServerProcess:
         return self
 
     def _wait_ready(self) -> None:
+        """Both ports accept connections, and the listeners are the server's own: a connection
+        accepted by another process that happened to take the port would look ready."""
         end = time.monotonic() + START_DEADLINE_S
         for port in (self.port, self.control_port):
             while True:
                 if self.popen.poll() is not None:
+                    if _listening_inodes(port):  # it could not bind: another process has the port
+                        raise PortTaken(f"{self.spec.name}: port {port} was taken by another process")
                     raise HarnessError(f"{self.spec.name} exited with {self.popen.returncode} while starting:\n"
                                        + self.log_tail())
                 try:
                     socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
-                    break
+                    if _ours(port, self.popen.pid):
+                        break
                 except OSError:
-                    if time.monotonic() > end:
-                        raise HarnessError(f"{self.spec.name} did not accept connections on 127.0.0.1:{port} "
-                                           f"within {START_DEADLINE_S:g} s:\n" + self.log_tail()) from None
-                    time.sleep(0.02)
+                    pass
+                if time.monotonic() > end:
+                    raise HarnessError(f"{self.spec.name} did not accept connections on 127.0.0.1:{port} "
+                                       f"within {START_DEADLINE_S:g} s:\n" + self.log_tail())
+                time.sleep(0.02)  # not listening yet (or another process is, until ours binds or exits)
 
     def log_tail(self, lines: int = 15) -> str:
         try:
