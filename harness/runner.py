@@ -361,7 +361,8 @@ class Runner:
                 if n > 1 and cases[n - 2].scenario.name != case.scenario.name:
                     self.forget_scenario(cases[n - 2].scenario)  # twins never cross scenarios
                 t0, r0 = time.monotonic(), self.request_s
-                got = self.judge(case)
+                with self.engine.turn():  # engines at once: a measurement elsewhere waits for this case
+                    got = self.judge(case)
                 spent = self.timing.setdefault(case.scenario.name, [0.0, 0.0])
                 spent[0] += time.monotonic() - t0
                 spent[1] += self.request_s - r0

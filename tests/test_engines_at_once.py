@@ -80,3 +80,37 @@ def _until(condition, deadline_s: float = 10.0) -> None:
     while not condition():
         assert time.monotonic() < end, "the threads never reached the expected state"
         time.sleep(0.001)
+
+
+def test_a_case_that_measures_lends_its_share_and_waits_for_the_other_engines_cases():
+    """A lane judging a case holds a share; when that case measures (``alone``) it lends its share back,
+    waits for the other lane's case to end, and holds its share again afterwards."""
+    quiet, order = Quiet(), []
+    other_in, other_release = threading.Event(), threading.Event()
+
+    def other_case() -> None:
+        with quiet.shared():
+            other_in.set()
+            other_release.wait(10)
+            order.append("other case done")
+
+    def measuring_case() -> None:
+        with quiet.shared():
+            with quiet.shared():  # re-entrant: a request inside the case
+                pass
+            with quiet.alone():
+                order.append("measurement")
+            order.append(f"case goes on holding {quiet._held()}")
+
+    first = threading.Thread(target=other_case)
+    first.start()
+    assert other_in.wait(10)
+    second = threading.Thread(target=measuring_case)
+    second.start()
+    _until(lambda: quiet._queued == 1 and quiet._sharing == 1)  # lent back, waiting for the other case
+    assert order == []
+    other_release.set()
+    first.join(10)
+    second.join(10)
+    assert order == ["other case done", "measurement", "case goes on holding 1"]
+    assert quiet._sharing == 0

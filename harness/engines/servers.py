@@ -58,39 +58,54 @@ QUIET_WAIT_S = 600.0  # the longest a request waits for a measurement elsewhere 
 class Quiet:
     """Server engines at once (``--engine-jobs``), but a timing measurement alone.
 
-    A loop-latency or saturation measurement holds it :meth:`alone`: the other engines' requests,
-    each holding it :meth:`shared`, finish what they are doing and wait, so the measurement sees
-    the machine as a sequential run would (two engines sharing two cores once starved a probe).
-    A waiting measurement goes first: new requests wait behind it."""
+    A loop-latency or saturation measurement holds it :meth:`alone`: the other engines, each holding
+    it :meth:`shared` while they judge a case (requests, and the harness's own work between them:
+    building routes, judging), finish that case and wait, so the measurement sees the machine as a
+    sequential run would (two engines sharing two cores once starved a probe). A waiting measurement
+    goes first: new cases wait behind it. ``shared`` is re-entrant per thread, and a thread that holds
+    it while it asks to be ``alone`` (its own case measures) lends its share back meanwhile."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._sharing = 0
         self._alone = False
         self._queued = 0
+        self._mine = threading.local()  # how many shares this thread holds
+
+    def _held(self) -> int:
+        return getattr(self._mine, "n", 0)
 
     def _wait(self, ready: Callable[[], bool]) -> None:
         if not self._cond.wait_for(ready, QUIET_WAIT_S):
-            raise HarnessError(f"no turn within {QUIET_WAIT_S:g} s: another engine's request held it")
+            raise HarnessError(f"no turn within {QUIET_WAIT_S:g} s: another engine's case held it")
 
     @contextlib.contextmanager
     def shared(self) -> Iterator[None]:
         with self._cond:
-            self._wait(lambda: not self._alone and not self._queued)
+            if not self._held():  # a thread that holds a share already never waits for another
+                self._wait(lambda: not self._alone and not self._queued)
             self._sharing += 1
+            self._mine.n = self._held() + 1
         try:
             yield
         finally:
             with self._cond:
                 self._sharing -= 1
+                self._mine.n = self._held() - 1
                 self._cond.notify_all()
 
     @contextlib.contextmanager
     def alone(self) -> Iterator[None]:
+        lent = self._held()
         with self._cond:
+            self._sharing -= lent
             self._queued += 1
+            self._cond.notify_all()
             try:
                 self._wait(lambda: not self._alone and not self._sharing)
+            except BaseException:
+                self._sharing += lent
+                raise
             finally:
                 self._queued -= 1
             self._alone = True
@@ -99,6 +114,7 @@ class Quiet:
         finally:
             with self._cond:
                 self._alone = False
+                self._sharing += lent  # its case goes on
                 self._cond.notify_all()
 
 
@@ -375,6 +391,10 @@ class ServerEngine(Engine):
         if self.server is not None:
             self.server.stop()
             self.server = None
+
+    def turn(self) -> contextlib.AbstractContextManager:
+        """A case is judged holding a share of :data:`QUIET`: a measurement elsewhere waits for it."""
+        return QUIET.shared()
 
     def modes(self, kind: Kind) -> list[Mode]:
         """A real client disconnects one way: it closes the connection."""
