@@ -47,9 +47,9 @@ _OPTIONS: dict[str, dict[str, Any]] = {
                                "declared twice is an error naming both files"),
     "no-builtin-scenarios": dict(action="store_true", default=False,
                                  help="load only the scenarios of --scenarios-dir, not the built-in ones"),
-    "engine-jobs": dict(type=int, default=1, metavar="N",
-                        help="run up to N server engines at once (0: one per core). Default 1, one after another: "
-                             "the loop-latency checks measure timing, and engines sharing the cores disturb them"),
+    "engine-jobs": dict(type=int, default=0, metavar="N",
+                        help="run up to N server engines at once (default 0: one per core; 1: one after "
+                             "another); a loop-latency measurement still runs alone"),
     "no-page": dict(action="store_true", default=False,
                     help="leave out the page's 13 reference routes"),
     "slow": dict(action="store_true", default=False,
@@ -100,7 +100,7 @@ class Selection:
     app: str | None = None  # --app MODULE:ATTR / MODULE:FACTORY()
     app_dir: str | None = None
     accept_encoding: str | None = None  # None: the browser default (harness/app/encoding.py)
-    engine_jobs: int = 1  # server engines at once (0: one per core); how the run goes, not what it selects
+    engine_jobs: int = 0  # server engines at once (0: one per core); how the run goes, not what it selects
 
     @classmethod
     def from_values(cls, get: Callable[[str], Any], prefix: str = "") -> "Selection":
@@ -112,7 +112,7 @@ class Selection:
                    builtin_scenarios=not value("no-builtin-scenarios"), include_page=not value("no-page"),
                    slow=bool(value("slow")), deadline_s=value("deadline"), app=value("app"), app_dir=value("app-dir"),
                    accept_encoding=value("accept-encoding"),
-                   engine_jobs=1 if value("engine-jobs") is None else int(value("engine-jobs")))
+                   engine_jobs=0 if value("engine-jobs") is None else int(value("engine-jobs")))
 
     def scenario_folders(self) -> list[Path]:
         """Every folder the run loads scenarios from, the built-ins first."""

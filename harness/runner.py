@@ -163,9 +163,24 @@ class Runner:
             self.request_s += time.monotonic() - t0
 
     def _perform_batch(self, scenario: Scenario, variant: Variant, mode: Mode) -> None:
-        """The requested case and every planned case not traced yet in ``mode``, in one batch."""
+        """The requested case and every planned case a selected check reads in ``mode`` (with, in a kind
+        that stops its server, their twins of that kind: see :meth:`_batch_mates`), in one batch."""
         todo = [(scenario, variant)] + [(sc, v) for sc, v in self._batch_mates(mode)
                                         if (sc.name, v.id) != (scenario.name, variant.id)]
+        self._batch(todo, mode, self.deadline_s or scenario.deadline_s)
+
+    def _judged_in(self, case: Case, kind: Kind) -> bool:
+        """Will a selected check read ``case``'s own trace of ``kind``? A batch requests no stream that
+        nobody judges (a scenario whose ``checks`` leave the kind out, a check that does not apply);
+        asked before any request, as :meth:`judge` asks it."""
+        sc, v = case.scenario, case.variant
+        if sc.na_reason(v) or sc.engine_na_reason(self.engine.name) or self.missing_reason or form_missing_reason(v):
+            return False
+        return any(c.kind is kind and not sc.check_na_reason(c.name) and not (c.applies and c.applies(sc, v))
+                   for c in self.checks)
+
+    def _batch(self, todo: list[tuple[Scenario, Variant]], mode: Mode, deadline_s: float) -> None:
+        """Every (scenario, variant) of ``todo`` not traced yet in ``mode``, in one engine batch."""
         items, keys = [], []
         for sc, v in todo:
             key = (sc.name, v.id, mode.key)
@@ -182,7 +197,7 @@ class Runner:
             return
         t0 = time.monotonic()
         try:
-            traces = self.engine.perform_batch(items, self.deadline_s or scenario.deadline_s, mode)
+            traces = self.engine.perform_batch(items, deadline_s, mode)
         except Exception as exc:
             failed = EngineFailed(f"the {self.engine.name} engine failed during a batch of {len(items)} "
                                   f"{mode.kind.value} requests: {type(exc).__name__}: {exc}")
@@ -196,15 +211,17 @@ class Runner:
                 self._traces[key] = EngineFailed(str(exc))
 
     def _batch_mates(self, mode: Mode) -> list[tuple[Scenario, Variant]]:
-        """What a batch in ``mode`` requests besides the case that asked: every planned case and, in a
-        kind that stops its server (one fresh server and one SIGTERM per batch), the twins the selected
-        checks request in that kind of the planned cases they apply to, so the server is stopped once for
-        them all, not once per case. Other batched kinds gain only concurrency: their twins come alone."""
+        """What a batch in ``mode`` requests besides the case that asked: every planned case a selected
+        check reads in that kind and, in a kind that stops its server (one fresh server and one SIGTERM
+        per batch), the twins the selected checks request in that kind of the planned cases they apply
+        to, so the server is stopped once for them all, not once per case. Other batched kinds get their
+        twins in a batch of their own per scenario (:meth:`_batch_twins`)."""
         mates = []
         for c in self.plan:
             if c.scenario.na_reason(c.variant) or c.scenario.engine_na_reason(self.engine.name):
                 continue
-            mates.append((c.scenario, c.variant))
+            if self._judged_in(c, mode.kind):
+                mates.append((c.scenario, c.variant))
             for check in self.checks if mode.rules.needs_server else ():
                 if callable(check.twins) and not (c.scenario.check_na_reason(check.name)
                                                   or (check.applies and check.applies(c.scenario, c.variant))):
@@ -227,20 +244,51 @@ class Runner:
         normal = self._traces.get((scenario.name, variant.id, NORMAL.key)) if mode != NORMAL else None
         return isinstance(normal, Trace) and bool(normal.of(LockStepViolation))
 
-    def _twins(self, scenario: Scenario, variant: Variant, check: Check) -> list[tuple[Variant, Trace | None]]:
-        """The variants ``check`` compares with (an axis's twins, or what its callable names), traced
-        in the check's own mode."""
-        twins = []
+    def _twin_modes(self, variant: Variant, check: Check) -> list[tuple[Variant, list[Mode]]]:
+        """The variants ``check`` compares ``variant`` with (an axis's twins, or what its callable
+        names), each with the modes it is traced in."""
         others = variant.twins(check.twins) if isinstance(check.twins, str) else check.twins(variant)
         mode = self.engine.modes(check.kind)[0] if check.kind is not Kind.NORMAL else NORMAL
+        out = []
         for other in others:
             # a twin may name the kind of request it needs, ``(variant, "disconnect")``: one trace per
             # way the engine performs it (none where it cannot; the trace's ``mode`` says which)
             twin, kind = other if isinstance(other, tuple) else (other, None)
+            out.append((twin, [mode] if kind is None else self.engine.modes(Kind.parse(kind))))
+        return out
+
+    def _batch_twins(self, scenario: Scenario, check: Check) -> None:
+        """The twins ``check`` reads in a batched kind, for every planned case of ``scenario`` it judges,
+        requested together: twins are planned by no case (a context variant), so each would otherwise
+        be a batch of one, paying a server's grace period once per twin instead of once."""
+        wanted: dict[Mode, list[tuple[Scenario, Variant]]] = {}
+        for c in self.plan:
+            v = c.variant
+            if (c.scenario.name != scenario.name or scenario.na_reason(v) or scenario.engine_na_reason(self.engine.name)
+                    or scenario.check_na_reason(check.name) or (check.applies and check.applies(scenario, v))
+                    or self.missing_reason or form_missing_reason(v)):
+                continue  # judge() never calls the check there
+            for twin, modes in self._twin_modes(v, check):
+                if scenario.na_reason(twin):
+                    continue
+                for m in modes:
+                    if m.kind in self.engine.batched_kinds:
+                        wanted.setdefault(m, []).append((scenario, twin))
+        for m, todo in wanted.items():
+            self._batch(todo, m, self.deadline_s or scenario.deadline_s)
+
+    def _twins(self, scenario: Scenario, variant: Variant, check: Check) -> list[tuple[Variant, Trace | None]]:
+        """The variants ``check`` compares with, traced in the check's own mode (or the modes a twin names)."""
+        twins = []
+        pairs = self._twin_modes(variant, check)
+        if any(m.kind in self.engine.batched_kinds and (scenario.name, twin.id, m.key) not in self._traces
+               for twin, modes in pairs if not scenario.na_reason(twin) for m in modes):
+            self._batch_twins(scenario, check)
+        for twin, modes in pairs:
             if scenario.na_reason(twin):
                 twins.append((twin, None))
                 continue
-            for twin_mode in [mode] if kind is None else self.engine.modes(Kind.parse(kind)):
+            for twin_mode in modes:
                 got = self.trace(scenario, twin, twin_mode)
                 if isinstance(got, EngineFailed):
                     raise got
@@ -333,7 +381,8 @@ class Runner:
                 if n > 1 and cases[n - 2].scenario.name != case.scenario.name:
                     self.forget_scenario(cases[n - 2].scenario)  # twins never cross scenarios
                 t0, r0 = time.monotonic(), self.request_s
-                got = self.judge(case)
+                with self.engine.turn():  # engines at once: a measurement elsewhere waits for this case
+                    got = self.judge(case)
                 spent = self.timing.setdefault(case.scenario.name, [0.0, 0.0])
                 spent[0] += time.monotonic() - t0
                 spent[1] += self.request_s - r0

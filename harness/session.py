@@ -88,7 +88,7 @@ class Session:
     _host: AppHost | None = None
     fastapi_version: str = field(default_factory=lambda: versions()["fastapi"])
     timing: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # label -> scenario -> [all, requests]
-    engine_jobs: int = 1  # server engines at once (--engine-jobs; 0: one per core; 1: one after another)
+    engine_jobs: int = 0  # server engines at once (--engine-jobs; 0: one per core; 1: one after another)
 
     # ------------------------------------------------------------------------------- planning
     @property

@@ -3,9 +3,13 @@ so the results must be exactly those of a run one engine after another, in the s
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from harness.engines import engine_unavailable
+from harness.engines.servers import Quiet
 from harness.options import GateOptions, Selection
 from harness.session import open_session
 
@@ -32,3 +36,81 @@ def test_server_engines_at_once_give_the_results_of_one_after_another_in_the_sam
     assert concurrent == sequential
     assert [e for e, *_ in concurrent] == sorted((e for e, *_ in concurrent), key=ENGINES.index)
     assert set(times) == set(ENGINES)
+
+
+def test_a_measurement_runs_alone_and_goes_before_requests_that_came_after_it():
+    """``Quiet``: a loop-latency measurement waits for the requests in flight on other engines, and
+    requests arriving while it waits queue behind it (lock-step by the lock's own state, no sleeps)."""
+    quiet, order = Quiet(), []
+    held, release_first = threading.Event(), threading.Event()
+
+    def first_request() -> None:
+        with quiet.shared():
+            order.append("request in flight")
+            held.set()
+            release_first.wait(10)
+        order.append("request done")
+
+    def measurement() -> None:
+        with quiet.alone():
+            order.append("measurement")
+
+    def later_request() -> None:
+        with quiet.shared():
+            order.append("later request")
+
+    threads = [threading.Thread(target=first_request)]
+    threads[0].start()
+    assert held.wait(10)
+    threads.append(threading.Thread(target=measurement))
+    threads[1].start()
+    _until(lambda: quiet._queued == 1)
+    threads.append(threading.Thread(target=later_request))
+    threads[2].start()
+    _until(lambda: threads[2].is_alive() and quiet._queued == 1 and quiet._sharing == 1)
+    assert order == ["request in flight"]  # neither the measurement nor the later request got in
+    release_first.set()
+    for t in threads:
+        t.join(10)
+    assert order == ["request in flight", "request done", "measurement", "later request"]
+
+
+def _until(condition, deadline_s: float = 10.0) -> None:
+    end = time.monotonic() + deadline_s
+    while not condition():
+        assert time.monotonic() < end, "the threads never reached the expected state"
+        time.sleep(0.001)
+
+
+def test_a_case_that_measures_lends_its_share_and_waits_for_the_other_engines_cases():
+    """A lane judging a case holds a share; when that case measures (``alone``) it lends its share back,
+    waits for the other lane's case to end, and holds its share again afterwards."""
+    quiet, order = Quiet(), []
+    other_in, other_release = threading.Event(), threading.Event()
+
+    def other_case() -> None:
+        with quiet.shared():
+            other_in.set()
+            other_release.wait(10)
+            order.append("other case done")
+
+    def measuring_case() -> None:
+        with quiet.shared():
+            with quiet.shared():  # re-entrant: a request inside the case
+                pass
+            with quiet.alone():
+                order.append("measurement")
+            order.append(f"case goes on holding {quiet._held()}")
+
+    first = threading.Thread(target=other_case)
+    first.start()
+    assert other_in.wait(10)
+    second = threading.Thread(target=measuring_case)
+    second.start()
+    _until(lambda: quiet._queued == 1 and quiet._sharing == 1)  # lent back, waiting for the other case
+    assert order == []
+    other_release.set()
+    first.join(10)
+    second.join(10)
+    assert order == ["other case done", "measurement", "case goes on holding 1"]
+    assert quiet._sharing == 0

@@ -9,6 +9,7 @@ decorate it with ``@engine("name")``, implement :meth:`Engine.modes`, :meth:`Eng
 from __future__ import annotations
 
 import abc
+import contextlib
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -51,6 +52,11 @@ class Engine(abc.ABC):
 
     def start(self) -> None:
         """Get ready for requests (idempotent); :meth:`perform` calls it when needed."""
+
+    def turn(self) -> contextlib.AbstractContextManager:
+        """Held while the runner judges one case (engines at once: a server engine's timing
+        measurement waits for the other engines' cases); nothing by default."""
+        return contextlib.nullcontext()
 
     @abc.abstractmethod
     def stop(self) -> None:

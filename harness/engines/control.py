@@ -11,6 +11,7 @@ of every trace. A thread in that process serves a line protocol (one JSON object
 ``{"op": "reaped", "rid", "timeout"}``  after the app failed: wait until the server let go of its
                                task (see ``server_app``); ``held`` false when there was nothing to wait for
 ``{"op": "wait", "rid", "kinds", "timeout"}``  block until an event of one of ``kinds`` is recorded
+``{"op": "failed", "rid", "timeout"}``  block until the app's call raised (ok) or ``gone`` came (not ok)
 ``{"op": "settle", "rid"}``    run the request's event loop until it has nothing left to do
 ``{"op": "gc", "generation"}``  ``gc.collect(generation)`` in the server process (default 2: full)
 ``{"op": "events", "rid"}``    the app-side events recorded for request ``rid``
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import gc
 import json
 import os
@@ -29,14 +31,14 @@ import socket
 import socketserver
 import threading
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterator
 
 from ..probes import LockStep
 from .loop_probe import lag_monitor
 from .closure import collect, settle
 from ..trace import Mark, Recorder, event_from_json, event_to_json
 
-__all__ = ["ServerRecorder", "Probe", "ProbeRegistry", "ControlServer", "ControlClient"]
+__all__ = ["ServerRecorder", "Probe", "ProbeRegistry", "ControlServer", "ControlConnection", "ControlClient"]
 
 
 @dataclass
@@ -52,6 +54,7 @@ class ServerRecorder(Recorder):
     gone_on_app_loop: ClassVar[bool] = False  # "client gone" arrives on the side channel's thread
     sent: int = 0
     acked: int = 0
+    failed: bool = False  # the app's call raised
     on_change: Any = None
 
     def progress(self) -> int:
@@ -83,6 +86,17 @@ class ServerRecorder(Recorder):
     def wait_kinds(self, kinds: set[str], timeout: float) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: any(type(e).__name__ in kinds for e in self.events), timeout)
+
+    def add(self, event: Any) -> None:
+        if type(event).__name__ == "AppException":  # a flag, not a scan: every event wakes wait_failed
+            self.failed = True
+        super().add(event)
+
+    def wait_failed(self, timeout: float) -> bool:
+        """Block until the app's call raised (``True``) or the client released the request (``False``)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self.gone or self.failed, timeout)
+            return self.failed
 
 
 @dataclass
@@ -196,6 +210,8 @@ def _dispatch(registry: ProbeRegistry, msg: dict[str, Any]) -> dict[str, Any] | 
         return {"held": True, "reaped": reaped}
     if op == "wait":
         return {"ok": probe.recorder.wait_kinds(set(msg["kinds"]), float(msg["timeout"]))}
+    if op == "failed":
+        return {"ok": probe.recorder.wait_failed(float(msg["timeout"]))}
     if op == "settle":
         if probe.loop is not None and probe.loop.is_running():
             try:
@@ -218,6 +234,9 @@ def _dispatch(registry: ProbeRegistry, msg: dict[str, Any]) -> dict[str, Any] | 
 class ControlServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # a batch opens a connection per request at once (64); socketserver's default backlog of 5 drops
+    # the others' SYNs, and the kernel retries them only after a second
+    request_queue_size = 256
 
     def __init__(self, port: int, registry: ProbeRegistry) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
@@ -227,8 +246,8 @@ class ControlServer(socketserver.ThreadingTCPServer):
         threading.Thread(target=self.serve_forever, name="harness-control", daemon=True).start()
 
 
-class ControlClient:
-    """The harness's end of the side channel: one connection, calls serialised by a lock."""
+class ControlConnection:
+    """One connection of the side channel: its calls serialised by a lock, in the order they were made."""
 
     def __init__(self, port: int, timeout: float = 10.0) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
@@ -243,9 +262,17 @@ class ControlClient:
     def call(self, op: str, **kwargs: Any) -> dict[str, Any]:
         """Send ``op`` and wait for its reply (a little longer than any ``timeout`` it carries)."""
         with self.lock:
-            self.sock.settimeout(float(kwargs.get("timeout", 0)) + 10.0)
             self.sock.sendall(json.dumps({"op": op, **kwargs}).encode() + b"\n")
-            line = self.rfile.readline()
+            return self._reply(float(kwargs.get("timeout", 0)))
+
+    def reply(self, timeout: float = 0.0) -> dict[str, Any]:
+        """The reply to an op sent with :meth:`send` that answers (``failed``), read later."""
+        with self.lock:
+            return self._reply(timeout)
+
+    def _reply(self, timeout: float) -> dict[str, Any]:
+        self.sock.settimeout(timeout + 10.0)
+        line = self.rfile.readline()
         if not line:
             raise ConnectionError("the server process closed its control channel")
         return json.loads(line)
@@ -259,3 +286,68 @@ class ControlClient:
             self.sock.close()
         except OSError:
             pass
+
+
+class ControlClient:
+    """The harness's end of the side channel: a pool of connections.
+
+    A request leases one connection for its whole life (:meth:`lease`), so its own messages keep
+    their order (acknowledgements, then ``gone``, then the waits), while requests at once (an
+    ``error`` batch's 64 threads) never queue behind another request's blocking ``wait`` or
+    ``settle``: each connection is served by a thread of its own in the server process. A lone
+    :meth:`call` or :meth:`send` leases one for that message only."""
+
+    def __init__(self, port: int, timeout: float = 10.0) -> None:
+        self.port, self.timeout = port, timeout
+        self._lock = threading.Lock()
+        self._idle: list[ControlConnection] = [ControlConnection(port, timeout)]  # the channel answers: ready
+        self._all: list[ControlConnection] = list(self._idle)
+        self._closed = False
+
+    @contextlib.contextmanager
+    def lease(self) -> Iterator[ControlConnection]:
+        """A connection no other thread uses until the block ends."""
+        with self._lock:
+            if self._closed:
+                raise ConnectionError("the control channel was closed")
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = ControlConnection(self.port, self.timeout)
+            with self._lock:
+                self._all.append(conn)
+        broken = False
+        try:
+            yield conn
+        except (OSError, ValueError):  # a half-read reply leaves the connection out of step: never reused
+            broken = True
+            raise
+        finally:
+            with self._lock:
+                if broken or self._closed:
+                    conn.close()
+                else:
+                    self._idle.append(conn)
+
+    def send(self, op: str, **kwargs: Any) -> None:
+        with self.lease() as conn:
+            conn.send(op, **kwargs)
+
+    def call(self, op: str, **kwargs: Any) -> dict[str, Any]:
+        with self.lease() as conn:
+            return conn.call(op, **kwargs)
+
+    def events(self, rid: str) -> list:
+        with self.lease() as conn:
+            return conn.events(rid)
+
+    @property
+    def connections(self) -> int:
+        """How many connections the pool opened (at most the requests that were ever at once)."""
+        with self._lock:
+            return len(self._all)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed, conns, self._idle = True, list(self._all), []
+        for conn in conns:
+            conn.close()

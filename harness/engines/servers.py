@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import contextlib
 import ctypes
 import dataclasses
 import importlib.util
@@ -28,9 +29,9 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
-from .control import ControlClient
+from .control import ControlClient, ControlConnection
 from ..app.encoding import decode_trace
 from ..errors import HarnessError
 from .loop_probe import probe_loop
@@ -52,6 +53,74 @@ APP_FINISH_S = 2.0  # how long the app may take to return after the response end
 BROKEN_END_S = 1.0  # after the producer failed, the server has this long to end or close the response
 REAP_WITHIN_S = 3.0  # a reaping server's periodic check lets go of a failed app's task within this (daphne: 1 s)
 BATCH_THREADS = 64  # error requests at once: a server leaving broken responses open costs ceil(n/64) x 1 s
+
+QUIET_WAIT_S = 600.0  # the longest a request waits for a measurement elsewhere (each has deadlines of its own)
+
+
+class Quiet:
+    """Server engines at once (``--engine-jobs``), but a timing measurement alone.
+
+    A loop-latency or saturation measurement holds it :meth:`alone`: the other engines, each holding
+    it :meth:`shared` while they judge a case (requests, and the harness's own work between them:
+    building routes, judging), finish that case and wait, so the measurement sees the machine as a
+    sequential run would (two engines sharing two cores once starved a probe). A waiting measurement
+    goes first: new cases wait behind it. ``shared`` is re-entrant per thread, and a thread that holds
+    it while it asks to be ``alone`` (its own case measures) lends its share back meanwhile."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._sharing = 0
+        self._alone = False
+        self._queued = 0
+        self._mine = threading.local()  # how many shares this thread holds
+
+    def _held(self) -> int:
+        return getattr(self._mine, "n", 0)
+
+    def _wait(self, ready: Callable[[], bool]) -> None:
+        if not self._cond.wait_for(ready, QUIET_WAIT_S):
+            raise HarnessError(f"no turn within {QUIET_WAIT_S:g} s: another engine's case held it")
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            if not self._held():  # a thread that holds a share already never waits for another
+                self._wait(lambda: not self._alone and not self._queued)
+            self._sharing += 1
+            self._mine.n = self._held() + 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._sharing -= 1
+                self._mine.n = self._held() - 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        lent = self._held()
+        with self._cond:
+            self._sharing -= lent
+            self._queued += 1
+            self._cond.notify_all()
+            try:
+                self._wait(lambda: not self._alone and not self._sharing)
+            except BaseException:
+                self._sharing += lent
+                raise
+            finally:
+                self._queued -= 1
+            self._alone = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._alone = False
+                self._sharing += lent  # its case goes on
+                self._cond.notify_all()
+
+
+QUIET = Quiet()  # one per harness process: every server engine of the run shares it
 
 _LIVE: set["ServerProcess"] = set()
 _LIVE_LOCK = threading.Lock()
@@ -84,6 +153,46 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
+
+
+PORT_ATTEMPTS = 3
+
+
+class PortTaken(HarnessError):
+    """A port chosen free was bound by another process before the server could bind it."""
+
+
+def _ours(port: int, pgid: int) -> bool:
+    """Is the listener on 127.0.0.1:``port`` a socket of a process in the group ``pgid`` (the server
+    and its workers)? Read from /proc (Linux); elsewhere assumed so."""
+    try:
+        inodes = _listening_inodes(port)
+        owned = set()
+        for pid in (e for e in os.listdir("/proc") if e.isdigit()):
+            try:
+                if os.getpgid(int(pid)) != pgid:
+                    continue
+                owned |= {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}
+            except OSError:  # gone meanwhile, or not ours to read
+                continue
+    except OSError:
+        return True
+    return any(f"socket:[{inode}]" in owned for inode in inodes)
+
+
+def _listening_inodes(port: int) -> set[str]:
+    """The socket inodes listening on ``port`` (``/proc/net/tcp``: state 0A is LISTEN)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                found.add(fields[9])
+    return found
 
 
 def free_port() -> int:
@@ -153,8 +262,21 @@ class ServerProcess:
         self.log = tempfile.NamedTemporaryFile(prefix=f"harness-{spec.name}-", suffix=".log", delete=False)
 
     def start(self) -> "ServerProcess":
+        """Start it on two free ports; if another process took one of them between choosing it and
+        the server binding it (other runs on the machine choose ports too), start again on others."""
+        for attempt in range(PORT_ATTEMPTS):
+            try:
+                return self._start()
+            except PortTaken:
+                if attempt == PORT_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start(self) -> "ServerProcess":
         _install_signal_handlers()
         self.port, self.control_port = free_port(), free_port()
+        if self.log.closed:  # a start given up on closed it
+            self.log = tempfile.NamedTemporaryFile(prefix=f"harness-{self.spec.name}-", suffix=".log", delete=False)
         env = {**os.environ, ENV: json.dumps({**self.config, "control_port": self.control_port}),
                "PYTHONUNBUFFERED": "1"}
         self.popen = subprocess.Popen(self.spec.argv(self.port), env=env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -170,20 +292,26 @@ class ServerProcess:
         return self
 
     def _wait_ready(self) -> None:
+        """Both ports accept connections, and the listeners are the server's own: a connection
+        accepted by another process that happened to take the port would look ready."""
         end = time.monotonic() + START_DEADLINE_S
         for port in (self.port, self.control_port):
             while True:
                 if self.popen.poll() is not None:
+                    if _listening_inodes(port):  # it could not bind: another process has the port
+                        raise PortTaken(f"{self.spec.name}: port {port} was taken by another process")
                     raise HarnessError(f"{self.spec.name} exited with {self.popen.returncode} while starting:\n"
                                        + self.log_tail())
                 try:
                     socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
-                    break
+                    if _ours(port, self.popen.pid):
+                        break
                 except OSError:
-                    if time.monotonic() > end:
-                        raise HarnessError(f"{self.spec.name} did not accept connections on 127.0.0.1:{port} "
-                                           f"within {START_DEADLINE_S:g} s:\n" + self.log_tail()) from None
-                    time.sleep(0.02)
+                    pass
+                if time.monotonic() > end:
+                    raise HarnessError(f"{self.spec.name} did not accept connections on 127.0.0.1:{port} "
+                                       f"within {START_DEADLINE_S:g} s:\n" + self.log_tail())
+                time.sleep(0.02)  # not listening yet (or another process is, until ours binds or exits)
 
     def log_tail(self, lines: int = 15) -> str:
         try:
@@ -205,6 +333,11 @@ class ServerProcess:
             return self.popen.wait(timeout) if self.popen else None
         except subprocess.TimeoutExpired:
             return None
+
+    def kill(self) -> None:
+        """SIGKILL the process group now (it already had its graceful deadline), and reap it."""
+        self.signal(signal.SIGKILL)
+        self.wait(5.0)
 
     def stop(self) -> None:
         """SIGTERM the process group, SIGKILL it after a deadline; idempotent."""
@@ -251,6 +384,7 @@ class ServerEngine(Engine):
             self.config["app"] = self.setup.app.spec.to_json()
         self.server: ServerProcess | None = None
         self.control: ControlClient | None = None
+        self._after_stream = threading.Lock()
         self._start_error = ""
 
     # lifecycle ------------------------------------------------------------------------------
@@ -275,6 +409,10 @@ class ServerEngine(Engine):
         if self.server is not None:
             self.server.stop()
             self.server = None
+
+    def turn(self) -> contextlib.AbstractContextManager:
+        """A case is judged holding a share of :data:`QUIET`: a measurement elsewhere waits for it."""
+        return QUIET.shared()
 
     def modes(self, kind: Kind) -> list[Mode]:
         """A real client disconnects one way: it closes the connection."""
@@ -318,53 +456,71 @@ class ServerEngine(Engine):
         self.start()
         if mode.stream_counts:
             for streams in mode.stream_counts:
-                self._measure(route, recorder, deadline_s, streams)
+                with QUIET.alone():
+                    self._measure(route, recorder, deadline_s, streams)
             return recorder.freeze(self.name, route.path, mode=mode.key, transport="http/1.1", by_time=True)
-        return self._request(route, recorder, deadline_s, mode)
+        with QUIET.shared():
+            return self._request(route, recorder, deadline_s, mode)
 
     def perform_batch(self, items: list[BatchItem], deadline_s: float, mode: Mode) -> list[Trace]:
         """``shutdown``: one fresh server, every stream held mid-way, one SIGTERM. ``error``: every
         failing request at once, so a server leaving the connection open after the app failed costs
         its grace period once, not once per variant."""
         if mode.kind is Kind.SHUTDOWN:
-            return self._shutdown_batch(items, deadline_s, mode)
+            with QUIET.shared():
+                return self._shutdown_batch(items, deadline_s, mode)
         if mode.kind is not Kind.ERROR:
             return super().perform_batch(items, deadline_s, mode)
         self.start()
-        with concurrent.futures.ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="harness-batch") as pool:
+        with QUIET.shared(), concurrent.futures.ThreadPoolExecutor(BATCH_THREADS,
+                                                                   thread_name_prefix="harness-batch") as pool:
             futures = [pool.submit(self._request, route, recorder, deadline_s, mode) for route, recorder in items]
         return [f.result() for f in futures]
 
     def _request(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode) -> Trace:
         rid = uuid.uuid4().hex
-        control = self.control
         path = route_path(route.scenario, route.variant, route.path)
         headers = [("x-harness-request", rid), ("x-harness-mode", f"{mode.kind.value}:{mode.at}"),
                    ("x-harness-lockstep", "wire"), *route.headers]
         cut = mode.at if mode.rules.client_cuts else None
-        try:
-            wire.get(self.server.port, path, recorder, deadline_s, headers=headers, cut_after=cut,
-                     method=route.method, body=route.body,
-                     on_chunk=lambda n: control.send("ack", rid=rid, n=n),
-                     end_within=(mode.at, BROKEN_END_S) if mode.rules.producer_raises else None)
-        finally:
-            control.send("gone", rid=rid)  # whatever happened, nobody reads this stream any more
-        control.call("wait", rid=rid, kinds=[AppReturned.__name__, AppException.__name__], timeout=APP_FINISH_S)
-        if mode.wants_closure_watch:
-            self._watch_closure(rid, recorder)
-        for event in control.events(rid):
-            recorder.add(event)
-        control.call("forget", rid=rid)
+        # acknowledgements never queue behind another request's waits; the news of the app failing
+        # comes on a connection of its own (its reply is the news)
+        with self.control.lease() as live, self.control.lease() as news:
+            news.send("failed", rid=rid, timeout=deadline_s)
+            answered: list[bool] = []
+
+            def failed() -> bool:
+                answered.append(bool(news.reply().get("ok")))
+                return answered[0]
+            try:
+                wire.get(self.server.port, path, recorder, deadline_s, headers=headers, cut_after=cut,
+                         method=route.method, body=route.body,
+                         on_chunk=lambda n: live.send("ack", rid=rid, n=n),
+                         end_within=(mode.at, BROKEN_END_S) if mode.rules.producer_raises else None,
+                         cutoff=wire.Cutoff(news.sock, failed, BROKEN_END_S))
+            finally:
+                live.send("gone", rid=rid)  # whatever happened, nobody reads this stream any more
+                if not answered:  # ``gone`` ends the wait: the connection is in step again
+                    news.reply(timeout=deadline_s)
+        # what follows the stream one request at a time, as before batches: a settle waits for the
+        # app's loop to have nothing else to run, which other requests' watches would keep busy
+        with self._after_stream, self.control.lease() as control:
+            control.call("wait", rid=rid, kinds=[AppReturned.__name__, AppException.__name__], timeout=APP_FINISH_S)
+            if mode.wants_closure_watch:
+                self._watch_closure(control, rid, recorder)
+            for event in control.events(rid):
+                recorder.add(event)
+            control.call("forget", rid=rid)
         operation = self._openapi(route, deadline_s) if route.openapi_path and mode.rules.side_requests else None
         return recorder.freeze(self.name, path, operation, notes=(f"{self.name} on 127.0.0.1:{self.server.port}",),
                                mode=mode.key, transport="http/1.1", by_time=True)
 
-    def _watch_closure(self, rid: str, recorder: Recorder) -> None:
+    def _watch_closure(self, control: ControlConnection, rid: str, recorder: Recorder) -> None:
         """The shared closure watch (closure.watch_closure), done through the side channel."""
-        watch_closure(recorder, lambda: self.control.call("settle", rid=rid),
-                      lambda generation: self.control.call("gc", rid=rid, generation=generation),
-                      lambda: any(isinstance(e, ResourceClosed) for e in self.control.events(rid)),
-                      (lambda: self.control.call("reaped", rid=rid, timeout=REAP_WITHIN_S)["held"])
+        watch_closure(recorder, lambda: control.call("settle", rid=rid),
+                      lambda generation: control.call("gc", rid=rid, generation=generation),
+                      lambda: any(isinstance(e, ResourceClosed) for e in control.events(rid)),
+                      (lambda: control.call("reaped", rid=rid, timeout=REAP_WITHIN_S)["held"])
                       if self.spec.reaper else None)
 
     def _openapi(self, route: Route, deadline_s: float) -> dict | None:
@@ -395,8 +551,8 @@ class ServerEngine(Engine):
                     s.thread.start()
                 for s in group:
                     s.ready.wait(deadline_s + 1)
-            for s in streams:
-                s.open_watch()
+            with concurrent.futures.ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="harness-watch") as pool:
+                list(pool.map(_HeldStream.open_watch, streams))  # every stream's events before the SIGTERM
             t_sig = time.monotonic()
             server.signal(signal.SIGTERM, group=False)
             for s in streams:
@@ -406,9 +562,8 @@ class ServerEngine(Engine):
             waited = time.monotonic() - t_sig
             for s in streams:
                 s.end_watch()
-            if code is None:  # still running: killed now, so the streams read on see their connection end
-                server.signal(signal.SIGKILL)
-                server.wait(STOP_GRACE_S)
+            if code is None:  # it had its deadline after this SIGTERM: killed now (stop() would wait it out
+                server.kill()  # again), so the streams read on see their connection end
             final = _read_final_report(events_dir)
             tail = server.log_tail(3)
             for s in streams:

@@ -8,8 +8,10 @@ the terminating zero-length chunk (a final ``BodyChunk`` with ``more_body`` fals
 
 from __future__ import annotations
 
+import selectors
 import socket
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 import h11
@@ -17,16 +19,31 @@ import h11
 from ..app.encoding import CLIENT_HEADERS, decode_trace
 from ..trace import BodyChunk, ClientDisconnected, ConnectionClosed, DeadlineExceeded, Recorder, ResponseStart
 
-__all__ = ["get", "fetch_body"]
+__all__ = ["get", "fetch_body", "Cutoff"]
 
 RECV_BYTES = 65536
+_SELECTOR = getattr(selectors, "PollSelector", selectors.DefaultSelector)  # poll: no descriptor of its own
+
+
+@dataclass
+class Cutoff:
+    """News that shortens a response's deadline: once the app's call failed, nothing more can come
+    from the app, so the server has ``grace_s`` to end or close the response rather than the whole
+    deadline (a server that leaves a broken response open must not cost 10 s a request).
+
+    ``sock`` becomes readable when the news arrives; ``read()`` consumes it and says whether the
+    app failed (``False``: the request was released first, nothing to shorten)."""
+
+    sock: socket.socket
+    read: Callable[[], bool]
+    grace_s: float
 
 
 def get(port: int, path: str, recorder: Recorder, deadline_s: float, *, headers: list[tuple[str, str]] = (),
         on_chunk: Callable[[int], None] | None = None, cut_after: int | None = None,
         rcvbuf: int | None = None, on_cut: Callable[[], None] | None = None,
         end_within: tuple[int, float] | None = None, method: str = "GET",
-        body: bytes = b"") -> socket.socket | None:
+        body: bytes = b"", cutoff: Cutoff | None = None) -> socket.socket | None:
     """Request ``path`` from 127.0.0.1:``port`` (``method``, with ``body`` when there is one: the
     route's own, as SSE over POST needs) and record the response into ``recorder``.
 
@@ -35,7 +52,8 @@ def get(port: int, path: str, recorder: Recorder, deadline_s: float, *, headers:
     ``on_cut``, it stops reading instead and the still-open socket is returned to the caller.
     With ``end_within=(k, s)``, once k non-empty chunks arrived the response must end (or the
     connection close) within s seconds: the producer fails there on purpose, and a server that
-    leaves the connection open must not cost the whole deadline.
+    leaves the connection open must not cost the whole deadline. With ``cutoff``, the same once the
+    app's call failed (an unplanned failure: an item its model rejects).
     """
     started = time.monotonic()
     end = started + deadline_s
@@ -62,7 +80,15 @@ def get(port: int, path: str, recorder: Recorder, deadline_s: float, *, headers:
                 if left <= 0:
                     recorder.add(DeadlineExceeded(recorder.now(), round(end - started, 3)))
                     break
-                sock.settimeout(left)
+                if cutoff is not None:  # wait for data or for the news, whichever comes first
+                    ready = _readable([sock, cutoff.sock], left)
+                    if cutoff.sock in ready:
+                        if cutoff.read():
+                            end, started = min(end, time.monotonic() + cutoff.grace_s), time.monotonic()
+                        cutoff = None
+                    if sock not in ready:
+                        continue
+                sock.settimeout(max(end - time.monotonic(), 0.001))
                 try:
                     data = sock.recv(RECV_BYTES)
                 except socket.timeout:
@@ -103,6 +129,15 @@ def get(port: int, path: str, recorder: Recorder, deadline_s: float, *, headers:
         recorder.add(ConnectionClosed(recorder.now(), f"{type(exc).__name__}: {exc}"))
     sock.close()
     return None
+
+
+def _readable(socks: list[socket.socket], timeout: float) -> list[socket.socket]:
+    """Which of ``socks`` can be read within ``timeout``: a selector, since engines at once hold more
+    than the 1024 descriptors ``select()`` can watch."""
+    with _SELECTOR() as sel:
+        for s in socks:
+            sel.register(s, selectors.EVENT_READ)
+        return [key.fileobj for key, _ in sel.select(timeout)]  # type: ignore[misc]
 
 
 def fetch_body(port: int, path: str, deadline_s: float) -> tuple[int | None, bytes]:
