@@ -21,6 +21,9 @@ __all__ = ["Report", "build_report", "write_report"]
 
 APP_NOTES = {RAW: "raw ASGI app sending the chunks: the limit",
              STARLETTE: "Starlette's `StreamingResponse` over an async generator, Starlette router"}
+# What ``raw`` stands for where it is not a raw ASGI app: the reference each ratio is taken against.
+RAW_NOTES = {"harness": "the selection's requests alone: the limit",
+             "red-run": "the green run (stock FastAPI) of the same selection"}
 
 
 @dataclass
@@ -142,7 +145,8 @@ def markdown(report: Report, plots: dict[tuple[str, str], str]) -> str:
                 "| app | " + " | ".join(f"FastAPI {_esc(x)}" for x in v) + " |",
                 "| --- |" + " --- |" * len(v)]
         for key in _order(keys, v[-1]):
-            label = f"`{_code(key)}`" + (f", {APP_NOTES[key]}" if key in APP_NOTES else "")
+            note = RAW_NOTES.get(workload) if key == RAW and workload in RAW_NOTES else APP_NOTES.get(key)
+            label = f"`{_code(key)}`" + (f", {note}" if note else "")
             cells = []
             for version in v:
                 cell = keys[key].get(version)
