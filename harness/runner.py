@@ -169,15 +169,16 @@ class Runner:
                                         if (sc.name, v.id) != (scenario.name, variant.id)]
         self._batch(todo, mode, self.deadline_s or scenario.deadline_s)
 
+    def _judges(self, sc: Scenario, v: Variant, check: Check) -> bool:
+        """Does :meth:`judge` call ``check`` on this case? What it asks before any request: a batch
+        requests no stream that nobody judges."""
+        return not (sc.na_reason(v) or sc.engine_na_reason(self.engine.name) or self.missing_reason
+                    or form_missing_reason(v) or sc.check_na_reason(check.name)
+                    or (check.applies and check.applies(sc, v)))
+
     def _judged_in(self, case: Case, kind: Kind) -> bool:
-        """Will a selected check read ``case``'s own trace of ``kind``? A batch requests no stream that
-        nobody judges (a scenario whose ``checks`` leave the kind out, a check that does not apply);
-        asked before any request, as :meth:`judge` asks it."""
-        sc, v = case.scenario, case.variant
-        if sc.na_reason(v) or sc.engine_na_reason(self.engine.name) or self.missing_reason or form_missing_reason(v):
-            return False
-        return any(c.kind is kind and not sc.check_na_reason(c.name) and not (c.applies and c.applies(sc, v))
-                   for c in self.checks)
+        """Will a selected check read ``case``'s own trace of ``kind``?"""
+        return any(c.kind is kind and self._judges(case.scenario, case.variant, c) for c in self.checks)
 
     def _batch(self, todo: list[tuple[Scenario, Variant]], mode: Mode, deadline_s: float) -> None:
         """Every (scenario, variant) of ``todo`` not traced yet in ``mode``, in one engine batch."""
@@ -218,16 +219,12 @@ class Runner:
         twins in a batch of their own per scenario (:meth:`_batch_twins`)."""
         mates = []
         for c in self.plan:
-            if c.scenario.na_reason(c.variant) or c.scenario.engine_na_reason(self.engine.name):
-                continue
             if self._judged_in(c, mode.kind):
                 mates.append((c.scenario, c.variant))
             for check in self.checks if mode.rules.needs_server else ():
-                if callable(check.twins) and not (c.scenario.check_na_reason(check.name)
-                                                  or (check.applies and check.applies(c.scenario, c.variant))):
-                    mates += [(c.scenario, twin) for twin, kind in (t for t in check.twins(c.variant)
-                                                                     if isinstance(t, tuple))
-                              if Kind.parse(kind) is mode.kind and not c.scenario.na_reason(twin)]
+                if self._judges(c.scenario, c.variant, check):
+                    mates += [(c.scenario, twin) for twin, modes in self._twin_modes(c.variant, check)
+                              if mode in modes and not c.scenario.na_reason(twin)]
         return mates
 
     def forget(self, scenario: Scenario, check: Check) -> None:
@@ -264,10 +261,8 @@ class Runner:
         wanted: dict[Mode, list[tuple[Scenario, Variant]]] = {}
         for c in self.plan:
             v = c.variant
-            if (c.scenario.name != scenario.name or scenario.na_reason(v) or scenario.engine_na_reason(self.engine.name)
-                    or scenario.check_na_reason(check.name) or (check.applies and check.applies(scenario, v))
-                    or self.missing_reason or form_missing_reason(v)):
-                continue  # judge() never calls the check there
+            if c.scenario.name != scenario.name or not self._judges(scenario, v, check):
+                continue
             for twin, modes in self._twin_modes(v, check):
                 if scenario.na_reason(twin):
                     continue
