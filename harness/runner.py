@@ -243,7 +243,9 @@ class Runner:
 
     def _twin_modes(self, variant: Variant, check: Check) -> list[tuple[Variant, list[Mode]]]:
         """The variants ``check`` compares ``variant`` with (an axis's twins, or what its callable
-        names), each with the modes it is traced in."""
+        names), each with the modes it is traced in; none for a check that compares nothing."""
+        if not check.twins:
+            return []
         others = variant.twins(check.twins) if isinstance(check.twins, str) else check.twins(variant)
         mode = self.engine.modes(check.kind)[0] if check.kind is not Kind.NORMAL else NORMAL
         out = []

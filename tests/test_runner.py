@@ -74,3 +74,32 @@ def test_a_server_stopping_batch_takes_every_planned_cases_twins_at_once():
     twins = [v for v in batches[0][1] if v.endswith("~never-awaits-until-stopped")]
     assert sorted(twins) == sorted(f"{v}~never-awaits-until-stopped" for v in vids)
     assert all(r.outcome is Outcome.FAIL and "[shutdown]" in r.detail for r in results), results
+
+
+def test_a_server_stopping_batch_among_checks_that_compare_nothing():
+    """Every selected check is asked for its twins when a batch stops its server; one with no twins
+    (``chunk-order``, ``closure-on-shutdown``) has none to add, and the run goes on."""
+    from harness.modes import DISCONNECT_STYLES, Kind, modes_for
+
+    kinds: list[Kind] = []
+
+    class Stopping(AsgiEngine):
+        batched_kinds = frozenset({Kind.SHUTDOWN})
+
+        def modes(self, kind):
+            return modes_for(kind, DISCONNECT_STYLES, servers=True)
+
+        def perform_batch(self, items, deadline_s, mode):
+            kinds.append(mode.kind)
+            if mode.kind is not Kind.SHUTDOWN:
+                return super().perform_batch(items, deadline_s, mode)
+            return [recorder.freeze(self.name, route.path, mode=mode.key) for route, recorder in items]
+
+    from .helpers import SCENARIOS
+
+    checks = get_checks(["chunk-order", "closure-on-shutdown", "cancellable"])
+    with Runner(Stopping(), checks) as runner:
+        results = runner.run([Case(SCENARIOS["long-stream"], variant("async-ann-bytes-for-plain"))])
+    assert kinds.count(Kind.SHUTDOWN) == 1, kinds
+    assert {r.check for r in results} == {"chunk-order", "closure-on-shutdown", "cancellable"}
+    assert next(r for r in results if r.check == "chunk-order").outcome is Outcome.PASS
