@@ -20,7 +20,8 @@ spread over the runner and the engines:
 
 Rules: a mode is a value (frozen, hashable: the runner's trace cache is keyed by it); a kind that
 holds several streams at once never enforces lock-step (they share the producer's gate); only the
-kinds an engine declares in ``batched_kinds`` are ever performed as a batch.
+kinds an engine declares in ``batched_kinds`` are ever performed as a batch, and never a case a
+selected check measures process-wide (``Check.alone``: peak resident memory).
 """
 
 from __future__ import annotations
@@ -72,10 +73,13 @@ class KindRules:
     stream_counts: tuple[int, ...] = ()  # measuring kinds: how many streams at once, one group per entry
     needs_server: bool = False  # only a real server process can be asked to shut down
     side_requests: bool = True  # the normal kind's side requests (/openapi.json) may be made
+    # a batch of this kind holds one scenario's cases, not the run's: the whole body is read, and a
+    # run's worth of bodies at once would hold every payload (a scenario's go when it ends)
+    batch_per_scenario: bool = False
 
 
 KINDS: dict[Kind, KindRules] = {
-    Kind.NORMAL: KindRules(),
+    Kind.NORMAL: KindRules(batch_per_scenario=True),
     Kind.DISCONNECT: KindRules(at=CUT_AT, closure_watch=True, client_cuts=True, side_requests=False),
     Kind.ERROR: KindRules(at=CUT_AT, closure_watch=True, producer_raises=True, side_requests=False),
     Kind.SHUTDOWN: KindRules(at=CUT_AT, closure_watch=True, needs_server=True, side_requests=False),

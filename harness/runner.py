@@ -120,7 +120,7 @@ class Runner:
         """Perform the variant's request once per mode; later calls return the same trace."""
         key = (scenario.name, variant.id, mode.key)
         if key not in self._traces:
-            if mode.kind in self.engine.batched_kinds:
+            if mode.kind in self.engine.batched_kinds and not self._alone(scenario, variant, mode.kind):
                 self._perform_batch(scenario, variant, mode)
             else:
                 self._traces[key] = self._perform(scenario, variant, mode)
@@ -165,7 +165,7 @@ class Runner:
     def _perform_batch(self, scenario: Scenario, variant: Variant, mode: Mode) -> None:
         """The requested case and every planned case a selected check reads in ``mode`` (with, in a kind
         that stops its server, their twins of that kind: see :meth:`_batch_mates`), in one batch."""
-        todo = [(scenario, variant)] + [(sc, v) for sc, v in self._batch_mates(mode)
+        todo = [(scenario, variant)] + [(sc, v) for sc, v in self._batch_mates(scenario, mode)
                                         if (sc.name, v.id) != (scenario.name, variant.id)]
         self._batch(todo, mode, self.deadline_s or scenario.deadline_s)
 
@@ -176,6 +176,11 @@ class Runner:
                     or form_missing_reason(v) or sc.check_na_reason(check.name)
                     or (check.applies and check.applies(sc, v)))
 
+    def _alone(self, sc: Scenario, v: Variant, kind: Kind) -> bool:
+        """Does a selected check read a process-wide measurement of this case's ``kind`` of request
+        (:attr:`Check.alone`)? Then that request is performed by itself, never in a batch."""
+        return any(c.alone and c.kind is kind and self._judges(sc, v, c) for c in self.checks)
+
     def _judged_in(self, case: Case, kind: Kind) -> bool:
         """Will a selected check read ``case``'s own trace of ``kind``?"""
         return any(c.kind is kind and self._judges(case.scenario, case.variant, c) for c in self.checks)
@@ -185,8 +190,8 @@ class Runner:
         items, keys = [], []
         for sc, v in todo:
             key = (sc.name, v.id, mode.key)
-            if key in self._traces or key in keys:
-                continue
+            if key in self._traces or key in keys or self._alone(sc, v, mode.kind):
+                continue  # traced already, or to be performed by itself when asked
             recorder = Recorder()
             route = self._build(sc, v, mode, recorder)
             if isinstance(route, BuildFailed):
@@ -211,14 +216,17 @@ class Runner:
             except UndecodableBody as exc:  # the harness cannot read the body: its error, not a verdict
                 self._traces[key] = EngineFailed(str(exc))
 
-    def _batch_mates(self, mode: Mode) -> list[tuple[Scenario, Variant]]:
+    def _batch_mates(self, scenario: Scenario, mode: Mode) -> list[tuple[Scenario, Variant]]:
         """What a batch in ``mode`` requests besides the case that asked: every planned case a selected
-        check reads in that kind and, in a kind that stops its server (one fresh server and one SIGTERM
-        per batch), the twins the selected checks request in that kind of the planned cases they apply
-        to, so the server is stopped once for them all, not once per case. Other batched kinds get their
-        twins in a batch of their own per scenario (:meth:`_batch_twins`)."""
+        check reads in that kind (of ``scenario`` only, in a kind whose batches are per scenario) and,
+        in a kind that stops its server (one fresh server and one SIGTERM per batch), the twins the
+        selected checks request in that kind of the planned cases they apply to, so the server is
+        stopped once for them all, not once per case. Other batched kinds get their twins in a batch of
+        their own per scenario (:meth:`_batch_twins`)."""
         mates = []
         for c in self.plan:
+            if mode.rules.batch_per_scenario and c.scenario.name != scenario.name:
+                continue
             if self._judged_in(c, mode.kind):
                 mates.append((c.scenario, c.variant))
             for check in self.checks if mode.rules.needs_server else ():

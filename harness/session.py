@@ -32,7 +32,7 @@ from .app.lifespan import STARTUP_DEADLINE_S, LifespanFailed, check_lifespan
 from .app.load import AppError, LoadedApp, load_app, parse_spec
 from .app.mount import PREFIX, AppHost
 from .checks import Check, get_checks
-from .engines import EngineSetup, engine_names, engine_unavailable, get_engine, runs_in_process
+from .engines import EngineSetup, engine_names, engine_unavailable, get_engine
 from .errors import UsageError
 from .modes import Kind
 from .options import GateOptions, Selection
@@ -174,22 +174,18 @@ class Session:
             self.close()
 
     def _run_engines(self, one_engine: Callable[[str], list[Result]]) -> dict[str, list[Result]]:
-        """The in-process engine alone first (its loop-lag and latency checks measure this
-        interpreter: nothing else may run in it meanwhile), then the server engines at once, as many
-        as there are cores (``engine_jobs``): each serves from processes of its own, so they are
-        independent, and a run of every engine takes about the time of the slowest instead of the sum."""
+        """Every engine at once, as many as there are cores (``engine_jobs``): each serves from
+        processes of its own (the in-process one from this interpreter), so they are independent, and
+        a run of every engine takes about the time of the slowest instead of the sum. A timing
+        measurement runs alone meanwhile (:data:`~harness.engines.quiet.QUIET`): the others wait for it.
+        Results come back in the engines' order whatever the order they finished in."""
         from concurrent.futures import ThreadPoolExecutor
 
-        local = [e for e in self.engines if runs_in_process(e)]
-        served = [e for e in self.engines if e not in local]
-        done = {e: one_engine(e) for e in local}
-        jobs = max(1, min(len(served), self.engine_jobs or os.cpu_count() or 1))
+        jobs = max(1, min(len(self.engines), self.engine_jobs or os.cpu_count() or 1))
         if jobs == 1:
-            done.update({e: one_engine(e) for e in served})
-        else:
-            with ThreadPoolExecutor(jobs, thread_name_prefix="harness-engine") as pool:
-                done.update(zip(served, pool.map(one_engine, served)))
-        return done
+            return {e: one_engine(e) for e in self.engines}
+        with ThreadPoolExecutor(jobs, thread_name_prefix="harness-engine") as pool:
+            return dict(zip(self.engines, pool.map(one_engine, self.engines)))
 
     def label(self, engine: str, target: str) -> str:
         return engine if target == BARE else f"{engine} via app"

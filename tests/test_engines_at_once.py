@@ -9,7 +9,7 @@ import time
 import pytest
 
 from harness.engines import engine_unavailable
-from harness.engines.servers import Quiet
+from harness.engines.quiet import Quiet
 from harness.options import GateOptions, Selection
 from harness.session import open_session
 

@@ -23,6 +23,10 @@ in-process engine has two disconnect styles) and its result is the worst of thos
 
 A check that reads a side request declares it, ``side_requests=("openapi",)``: the route's
 ``/openapi.json`` is fetched only when a selected check reads it.
+
+A check that reads a measurement of the whole server process (its peak resident memory) declares
+``alone=True``: the requests it reads are then never performed in a batch, beside other requests
+that would share the measurement.
 """
 
 from __future__ import annotations
@@ -90,6 +94,7 @@ class Check:
     applies: Any = None  # (scenario, variant) -> None, or why not: asked before any request is made
     side_requests: tuple[str, ...] = ()  # what else it reads besides the stream: "openapi"
     forms: tuple[str, ...] = ("raw", "jsonl", "sse")  # the forms it judges; on the others it is n/a
+    alone: bool = False  # reads a process-wide measurement: its requests are never batched
 
     @property
     def doc(self) -> str:
@@ -104,7 +109,8 @@ SIDE_REQUESTS = ("openapi",)
 
 def check(name: str, *, claim: str, twins: Any = None, kind: str | Kind = Kind.NORMAL,
           applies: Callable[..., str | None] | None = None, side_requests: tuple[str, ...] = (),
-          forms: tuple[str, ...] = ("raw", "jsonl", "sse")) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+          forms: tuple[str, ...] = ("raw", "jsonl", "sse"), alone: bool = False
+          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register ``func`` as check ``name``; a second registration of the name from elsewhere is refused.
 
     ``claim`` is an anchor of the Stream Data page (``#no-annotation``) or ``page#anchor`` of a sibling
@@ -125,7 +131,7 @@ def check(name: str, *, claim: str, twins: Any = None, kind: str | Kind = Kind.N
         if existing is not None and existing.func.__qualname__ != func.__qualname__:
             raise ValueError(f"check {name!r} is already registered by {existing.func.__module__}")
         _REGISTRY[name] = Check(name, claim, func, twins, parsed, _for_forms(name, forms, applies),
-                                tuple(side_requests), tuple(forms))
+                                tuple(side_requests), tuple(forms), alone)
         return func
     return register
 

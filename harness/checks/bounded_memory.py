@@ -26,7 +26,7 @@ def _mib(n: int) -> str:
     return f"{n / 2**20:.1f} MiB"
 
 
-@check("bounded-memory", claim="#use-cases", applies=_large_streamed_payload)
+@check("bounded-memory", claim="#use-cases", applies=_large_streamed_payload, alone=True)
 def bounded_memory(trace, scenario, variant):
     """Streaming a large file or generated payload, the server process's resident memory grows by
     less than a quarter of the payload: it is streamed, not read whole (measured in the server

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from ..modes import NORMAL, Kind, Mode
 from ..routes import Route
 from ..trace import Recorder, Trace
+from .quiet import QUIET
 
 __all__ = ["Engine", "EngineSetup", "BatchItem"]
 
@@ -54,9 +55,9 @@ class Engine(abc.ABC):
         """Get ready for requests (idempotent); :meth:`perform` calls it when needed."""
 
     def turn(self) -> contextlib.AbstractContextManager:
-        """Held while the runner judges one case (engines at once: a server engine's timing
-        measurement waits for the other engines' cases); nothing by default."""
-        return contextlib.nullcontext()
+        """Held while the runner judges one case: a share of :data:`~harness.engines.quiet.QUIET`
+        (engines at once: a timing measurement, here or elsewhere, waits for the case and runs alone)."""
+        return QUIET.shared()
 
     @abc.abstractmethod
     def stop(self) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
-import contextlib
 import ctypes
 import dataclasses
 import importlib.util
@@ -29,7 +28,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from .control import ControlClient, ControlConnection
 from ..app.encoding import decode_trace
@@ -43,6 +42,7 @@ from ..trace import (AppException, AppReturned, Recorder, ResourceClosed, Server
                      ServerSignalled, StreamSummary, Trace, event_from_json)
 from . import engine, wire
 from .base import BatchItem, Engine, EngineSetup
+from .quiet import QUIET
 
 __all__ = ["Reaper", "ServerSpec", "ServerEngine", "ServerProcess", "SERVERS", "live_servers"]
 
@@ -52,75 +52,12 @@ STOP_GRACE_S = 3.0  # beyond it, SIGKILL
 APP_FINISH_S = 2.0  # how long the app may take to return after the response ended or the client left
 BROKEN_END_S = 1.0  # after the producer failed, the server has this long to end or close the response
 REAP_WITHIN_S = 3.0  # a reaping server's periodic check lets go of a failed app's task within this (daphne: 1 s)
-BATCH_THREADS = 64  # error requests at once: a server leaving broken responses open costs ceil(n/64) x 1 s
+# requests of a batch at once, per kind (a kind not listed: one after another). error: a server
+# leaving broken responses open costs ceil(n/64) x BROKEN_END_S. normal: the round trips between the
+# harness, the server and its side channel overlap, on two cores as well as on more.
+BATCH_THREADS = {Kind.ERROR: 64, Kind.NORMAL: 8}
+WATCH_THREADS = 64  # a shutdown batch's streams whose events are opened at once, before the SIGTERM
 
-QUIET_WAIT_S = 600.0  # the longest a request waits for a measurement elsewhere (each has deadlines of its own)
-
-
-class Quiet:
-    """Server engines at once (``--engine-jobs``), but a timing measurement alone.
-
-    A loop-latency or saturation measurement holds it :meth:`alone`: the other engines, each holding
-    it :meth:`shared` while they judge a case (requests, and the harness's own work between them:
-    building routes, judging), finish that case and wait, so the measurement sees the machine as a
-    sequential run would (two engines sharing two cores once starved a probe). A waiting measurement
-    goes first: new cases wait behind it. ``shared`` is re-entrant per thread, and a thread that holds
-    it while it asks to be ``alone`` (its own case measures) lends its share back meanwhile."""
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._sharing = 0
-        self._alone = False
-        self._queued = 0
-        self._mine = threading.local()  # how many shares this thread holds
-
-    def _held(self) -> int:
-        return getattr(self._mine, "n", 0)
-
-    def _wait(self, ready: Callable[[], bool]) -> None:
-        if not self._cond.wait_for(ready, QUIET_WAIT_S):
-            raise HarnessError(f"no turn within {QUIET_WAIT_S:g} s: another engine's case held it")
-
-    @contextlib.contextmanager
-    def shared(self) -> Iterator[None]:
-        with self._cond:
-            if not self._held():  # a thread that holds a share already never waits for another
-                self._wait(lambda: not self._alone and not self._queued)
-            self._sharing += 1
-            self._mine.n = self._held() + 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._sharing -= 1
-                self._mine.n = self._held() - 1
-                self._cond.notify_all()
-
-    @contextlib.contextmanager
-    def alone(self) -> Iterator[None]:
-        lent = self._held()
-        with self._cond:
-            self._sharing -= lent
-            self._queued += 1
-            self._cond.notify_all()
-            try:
-                self._wait(lambda: not self._alone and not self._sharing)
-            except BaseException:
-                self._sharing += lent
-                raise
-            finally:
-                self._queued -= 1
-            self._alone = True
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._alone = False
-                self._sharing += lent  # its case goes on
-                self._cond.notify_all()
-
-
-QUIET = Quiet()  # one per harness process: every server engine of the run shares it
 
 _LIVE: set["ServerProcess"] = set()
 _LIVE_LOCK = threading.Lock()
@@ -365,7 +302,7 @@ class ServerEngine(Engine):
     """A real server behind the probe app; ``spec`` says which and how it is started."""
 
     spec: ServerSpec
-    batched_kinds = frozenset({Kind.ERROR, Kind.SHUTDOWN})
+    batched_kinds = frozenset({Kind.NORMAL, Kind.ERROR, Kind.SHUTDOWN, Kind.LATENCY, Kind.SATURATION})
 
     @classmethod
     def unavailable(cls) -> str | None:
@@ -410,10 +347,6 @@ class ServerEngine(Engine):
             self.server.stop()
             self.server = None
 
-    def turn(self) -> contextlib.AbstractContextManager:
-        """A case is judged holding a share of :data:`QUIET`: a measurement elsewhere waits for it."""
-        return QUIET.shared()
-
     def modes(self, kind: Kind) -> list[Mode]:
         """A real client disconnects one way: it closes the connection."""
         return modes_for(kind, ("close",), servers=True)
@@ -451,31 +384,38 @@ class ServerEngine(Engine):
 
     # requests -------------------------------------------------------------------------------
     def perform(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode = NORMAL) -> Trace:
-        if mode.kind in self.batched_kinds:
-            return self.perform_batch([(route, recorder)], deadline_s, mode)[0]
-        self.start()
-        if mode.stream_counts:
-            for streams in mode.stream_counts:
-                with QUIET.alone():
-                    self._measure(route, recorder, deadline_s, streams)
-            return recorder.freeze(self.name, route.path, mode=mode.key, transport="http/1.1", by_time=True)
-        with QUIET.shared():
-            return self._request(route, recorder, deadline_s, mode)
+        return self.perform_batch([(route, recorder)], deadline_s, mode)[0]
 
     def perform_batch(self, items: list[BatchItem], deadline_s: float, mode: Mode) -> list[Trace]:
-        """``shutdown``: one fresh server, every stream held mid-way, one SIGTERM. ``error``: every
-        failing request at once, so a server leaving the connection open after the app failed costs
-        its grace period once, not once per variant."""
+        """``shutdown``: one fresh server, every stream held mid-way, one SIGTERM. A measuring kind:
+        one measurement after another, in one turn alone (:data:`QUIET`): the other engines stop once
+        for them all, not once per measurement. The others: :data:`BATCH_THREADS` requests at once,
+        each in lock-step with its own producer (``error``: a server leaving the connection open after
+        the app failed costs its grace period once per round, not once per variant). ``disconnect``
+        one at a time: the GC one cut stream's watch asks for would close another's generator, and
+        call it closed without help."""
         if mode.kind is Kind.SHUTDOWN:
             with QUIET.shared():
                 return self._shutdown_batch(items, deadline_s, mode)
-        if mode.kind is not Kind.ERROR:
-            return super().perform_batch(items, deadline_s, mode)
         self.start()
-        with QUIET.shared(), concurrent.futures.ThreadPoolExecutor(BATCH_THREADS,
-                                                                   thread_name_prefix="harness-batch") as pool:
-            futures = [pool.submit(self._request, route, recorder, deadline_s, mode) for route, recorder in items]
-        return [f.result() for f in futures]
+        if mode.stream_counts:
+            with QUIET.alone():
+                for route, recorder in items:
+                    for streams in mode.stream_counts:
+                        self._measure(route, recorder, deadline_s, streams)
+            return [recorder.freeze(self.name, route.path, mode=mode.key, transport="http/1.1", by_time=True)
+                    for route, recorder in items]
+        threads = min(BATCH_THREADS.get(mode.kind, 1), len(items))
+
+        def one(route: Route, recorder: Recorder) -> Trace:
+            with QUIET.shared():
+                return self._request(route, recorder, deadline_s, mode)
+        with QUIET.lent():
+            if threads == 1:
+                return [one(route, recorder) for route, recorder in items]
+            with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="harness-batch") as pool:
+                futures = [pool.submit(one, route, recorder) for route, recorder in items]
+            return [f.result() for f in futures]
 
     def _request(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode) -> Trace:
         rid = uuid.uuid4().hex
@@ -551,7 +491,7 @@ class ServerEngine(Engine):
                     s.thread.start()
                 for s in group:
                     s.ready.wait(deadline_s + 1)
-            with concurrent.futures.ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="harness-watch") as pool:
+            with concurrent.futures.ThreadPoolExecutor(WATCH_THREADS, thread_name_prefix="harness-watch") as pool:
                 list(pool.map(_HeldStream.open_watch, streams))  # every stream's events before the SIGTERM
             t_sig = time.monotonic()
             server.signal(signal.SIGTERM, group=False)
