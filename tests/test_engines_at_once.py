@@ -114,3 +114,40 @@ def test_a_case_that_measures_lends_its_share_and_waits_for_the_other_engines_ca
     second.join(10)
     assert order == ["other case done", "measurement", "case goes on holding 1"]
     assert quiet._sharing == 0
+
+
+def test_a_batch_lends_its_cases_share_so_a_measurement_waits_only_for_requests_in_flight():
+    """A case performing a batch (hundreds of requests) lends its case's share back and each request
+    takes one: a measurement queued meanwhile runs after the request in flight, before the batch's
+    next request, not after the whole batch."""
+    quiet, order = Quiet(), []
+    in_flight, release = threading.Event(), threading.Event()
+
+    def batch_case() -> None:
+        with quiet.shared():
+            with quiet.lent():
+                for n in (1, 2):
+                    with quiet.shared():
+                        order.append(f"request {n}")
+                        if n == 1:
+                            in_flight.set()
+                            release.wait(10)
+            order.append(f"batch done, case holds {quiet._held()} again")
+        order.append(f"case done, holds {quiet._held()}")
+
+    def measurement() -> None:
+        with quiet.alone():
+            order.append("measurement")
+
+    batch = threading.Thread(target=batch_case)
+    batch.start()
+    assert in_flight.wait(10)
+    measuring = threading.Thread(target=measurement)
+    measuring.start()
+    _until(lambda: quiet._queued == 1 and quiet._sharing == 1)  # only the request in flight holds one
+    release.set()
+    batch.join(10)
+    measuring.join(10)
+    assert order == ["request 1", "measurement", "request 2", "batch done, case holds 1 again",
+                     "case done, holds 0"]
+    assert quiet._sharing == 0

@@ -103,3 +103,28 @@ def test_a_server_stopping_batch_among_checks_that_compare_nothing():
     assert kinds.count(Kind.SHUTDOWN) == 1, kinds
     assert {r.check for r in results} == {"chunk-order", "closure-on-shutdown", "cancellable"}
     assert next(r for r in results if r.check == "chunk-order").outcome is Outcome.PASS
+
+
+def test_a_case_a_process_wide_measurement_reads_is_never_batched():
+    """bounded-memory reads the server's peak resident memory during one request (``alone=True``):
+    on an engine that batches normal requests, large-file's cases are each performed by themselves,
+    and the other checks' cases of a scenario go in one batch."""
+    from harness.modes import Kind
+
+    batches: list[list[str]] = []
+
+    class Batching(AsgiEngine):
+        batched_kinds = frozenset({Kind.NORMAL})
+
+        def perform_batch(self, items, deadline_s, mode):
+            batches.append([route.scenario for route, _ in items])
+            return super().perform_batch(items, deadline_s, mode)
+
+    from .helpers import SCENARIOS
+
+    vids = ["def-ann-bytes-for-plain", "async-ann-bytes-for-plain"]
+    cases = [Case(SCENARIOS[s], variant(v)) for s in ("large-file", "png") for v in vids]
+    with Runner(Batching(), get_checks(["bounded-memory", "chunk-order"])) as runner:
+        results = runner.run(cases)
+    assert batches == [["png", "png"]], batches
+    assert {(r.scenario, r.check): r.outcome for r in results}[("png", "chunk-order")] is Outcome.PASS
