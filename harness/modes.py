@@ -80,7 +80,8 @@ class KindRules:
 
 KINDS: dict[Kind, KindRules] = {
     Kind.NORMAL: KindRules(batch_per_scenario=True),
-    Kind.DISCONNECT: KindRules(at=CUT_AT, closure_watch=True, client_cuts=True, side_requests=False),
+    Kind.DISCONNECT: KindRules(at=CUT_AT, closure_watch=True, client_cuts=True, side_requests=False,
+                               batch_per_scenario=True),
     Kind.ERROR: KindRules(at=CUT_AT, closure_watch=True, producer_raises=True, side_requests=False),
     Kind.SHUTDOWN: KindRules(at=CUT_AT, closure_watch=True, needs_server=True, side_requests=False),
     Kind.LATENCY: KindRules(at=LATENCY_STREAMS, stream_counts=(LATENCY_STREAMS,), side_requests=False),

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from dataclasses import dataclass
 from typing import Callable
 
-from ..trace import GcDone, GcRequested
+from ..trace import GcDone, GcRequested, Recorder
 
-__all__ = ["settle", "collect", "gc_paused", "watch_closure"]
+__all__ = ["settle", "collect", "gc_paused", "watch_closure", "watch_closures", "Watched"]
 
 
 _LOOK_EVERY = 8  # rounds between two looks at the loop's tasks
@@ -81,33 +82,58 @@ async def collect(generation: int = 2) -> int:
     return gc.collect(generation)
 
 
-def watch_closure(recorder, settle_loop: Callable[[], None], collect_gc: Callable[[int], None],
-                  closed: Callable[[], bool], reaped: Callable[[], bool] | None = None) -> None:
-    """After a cut stream: settle; if the resource is still open, ask for a GC (youngest generation
-    first, then full) and settle again. ``GcRequested``/``GcDone`` in the trace bracket the help, so a
-    check can tell a close the GC caused from one that came without it. Engines supply how to settle,
-    collect and look, in-process or through the side channel.
+@dataclass(frozen=True)
+class Watched:
+    """One cut stream's watch: how to settle its loop, see its resource closed and (a server that
+    keeps a failed app's task until a periodic check lets go of it) wait for that; ``reaped`` is true
+    if there was a wait. A GC before it cannot collect what the server itself still holds, and would
+    call it never closed."""
 
-    ``reaped``: for a server that keeps a failed app's task (and through its exception the request's
-    frames) until a periodic check lets go of it: waits for that, true if there was a wait. A GC
-    before it cannot collect what the server itself still holds, and would call it never closed."""
-    settle_loop()
-    if closed():
-        return
-    if reaped is not None and reaped():
-        settle_loop()
-        if closed():
-            return
-    recorder.add(GcRequested(recorder.now()))
+    recorder: Recorder
+    settle: Callable[[], None]
+    closed: Callable[[], bool]
+    reaped: Callable[[], bool] | None = None
+
+
+def watch_closures(watched: list[Watched], collect_gc: Callable[[int], None]) -> None:
+    """After cut streams of one process: settle each and look; for those still open, ask for a GC
+    (youngest generation first, then full) and settle again. ``GcRequested``/``GcDone`` in each trace
+    bracket the help, so a check can tell a close the GC caused from one that came without it.
+    Several streams are watched together so that every one is seen open or closed before any GC: the
+    collection one needs cannot close another's resource unseen (which would call it closed without
+    help), and a reaping server lets go of them all in one wait. Engines supply how to settle, collect
+    and look, in-process or through the side channel."""
+    helped = []
+    for w in watched:
+        w.settle()
+        if w.closed():
+            continue
+        if w.reaped is not None and w.reaped():
+            w.settle()
+            if w.closed():
+                continue
+        helped.append(w)
+    for w in helped:
+        w.recorder.add(GcRequested(w.recorder.now()))
     # Youngest generation, then full, then full once more: a reference another thread was still
     # dropping during the first full collection (seen about once in a few thousand cut requests)
     # is gone by the second. Every round is help; a resource open after all three is never closed.
+    still = helped
     for generation in (0, 2, 2):
-        collect_gc(generation)
-        settle_loop()
-        if closed():
+        if not still:
             break
-    recorder.add(GcDone(recorder.now()))
+        collect_gc(generation)
+        for w in still:
+            w.settle()
+        still = [w for w in still if not w.closed()]
+    for w in helped:
+        w.recorder.add(GcDone(w.recorder.now()))
+
+
+def watch_closure(recorder: Recorder, settle_loop: Callable[[], None], collect_gc: Callable[[int], None],
+                  closed: Callable[[], bool], reaped: Callable[[], bool] | None = None) -> None:
+    """One cut stream's watch (:func:`watch_closures`)."""
+    watch_closures([Watched(recorder, settle_loop, closed, reaped)], collect_gc)
 
 
 class gc_paused:

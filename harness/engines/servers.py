@@ -35,7 +35,7 @@ from ..app.encoding import decode_trace
 from ..errors import HarnessError
 from .loop_probe import probe_loop
 from ..modes import NORMAL, Kind, Mode, modes_for
-from .closure import watch_closure
+from .closure import Watched, watch_closures
 from ..routes import Route
 from .server_app import ENV, route_path
 from ..trace import (AppException, AppReturned, Recorder, ResourceClosed, ServerExited,
@@ -54,8 +54,9 @@ BROKEN_END_S = 1.0  # after the producer failed, the server has this long to end
 REAP_WITHIN_S = 3.0  # a reaping server's periodic check lets go of a failed app's task within this (daphne: 1 s)
 # requests of a batch at once, per kind (a kind not listed: one after another). error: a server
 # leaving broken responses open costs ceil(n/64) x BROKEN_END_S. normal: the round trips between the
-# harness, the server and its side channel overlap, on two cores as well as on more.
-BATCH_THREADS = {Kind.ERROR: 64, Kind.NORMAL: 8}
+# harness, the server and its side channel overlap, on two cores as well as on more. disconnect: a
+# round of cut streams watched together (a reaping server lets go of its failed apps in one wait).
+BATCH_THREADS = {Kind.ERROR: 64, Kind.NORMAL: 8, Kind.DISCONNECT: 8}
 WATCH_THREADS = 64  # a shutdown batch's streams whose events are opened at once, before the SIGTERM
 
 
@@ -302,7 +303,7 @@ class ServerEngine(Engine):
     """A real server behind the probe app; ``spec`` says which and how it is started."""
 
     spec: ServerSpec
-    batched_kinds = frozenset({Kind.NORMAL, Kind.ERROR, Kind.SHUTDOWN, Kind.LATENCY, Kind.SATURATION})
+    batched_kinds = frozenset(Kind)
 
     @classmethod
     def unavailable(cls) -> str | None:
@@ -392,8 +393,7 @@ class ServerEngine(Engine):
         for them all, not once per measurement. The others: :data:`BATCH_THREADS` requests at once,
         each in lock-step with its own producer (``error``: a server leaving the connection open after
         the app failed costs its grace period once per round, not once per variant). ``disconnect``
-        one at a time: the GC one cut stream's watch asks for would close another's generator, and
-        call it closed without help."""
+        in rounds (:meth:`_cut_round`): each round's streams cut at once, then watched together."""
         if mode.kind is Kind.SHUTDOWN:
             with QUIET.shared():
                 return self._shutdown_batch(items, deadline_s, mode)
@@ -411,6 +411,9 @@ class ServerEngine(Engine):
             with QUIET.shared():
                 return self._request(route, recorder, deadline_s, mode)
         with QUIET.lent():
+            if mode.kind is Kind.DISCONNECT:
+                return [trace for i in range(0, len(items), threads)
+                        for trace in self._cut_round(items[i:i + threads], deadline_s, mode)]
             if threads == 1:
                 return [one(route, recorder) for route, recorder in items]
             with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="harness-batch") as pool:
@@ -418,6 +421,36 @@ class ServerEngine(Engine):
             return [f.result() for f in futures]
 
     def _request(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode) -> Trace:
+        rid = self._stream(route, recorder, deadline_s, mode)
+        # what follows the stream one request at a time, as before batches: a settle waits for the
+        # app's loop to have nothing else to run, which other requests' watches would keep busy
+        with self._after_stream, self.control.lease() as control:
+            self._app_finished(control, rid)
+            if mode.wants_closure_watch:
+                watch_closures([self._watched(control, rid, recorder)], self._collect(control, rid))
+            self._events(control, rid, recorder)
+        operation = self._openapi(route, deadline_s) if route.openapi_path and mode.rules.side_requests else None
+        return self._freeze(route, recorder, mode, operation)
+
+    def _cut_round(self, items: list[BatchItem], deadline_s: float, mode: Mode) -> list[Trace]:
+        """Cut streams at once, then watched together (:func:`~harness.engines.closure.watch_closures`):
+        each is seen open or closed before any GC is asked for, so the collection one needs cannot close
+        another's resource unseen, and a reaping server (daphne) lets go of the round's failed apps in
+        one wait of its periodic check instead of one each."""
+        with QUIET.shared():
+            with concurrent.futures.ThreadPoolExecutor(len(items), thread_name_prefix="harness-cut") as pool:
+                rids = list(pool.map(lambda item: self._stream(item[0], item[1], deadline_s, mode), items))
+            with self._after_stream, self.control.lease() as control:
+                for rid in rids:
+                    self._app_finished(control, rid)
+                watch_closures([self._watched(control, rid, recorder) for rid, (_, recorder) in zip(rids, items)],
+                               self._collect(control, rids[0]))
+                for rid, (_, recorder) in zip(rids, items):
+                    self._events(control, rid, recorder)
+        return [self._freeze(route, recorder, mode) for route, recorder in items]
+
+    def _stream(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode) -> str:
+        """The request itself, in lock-step with its producer through the side channel; its id."""
         rid = uuid.uuid4().hex
         path = route_path(route.scenario, route.variant, route.path)
         headers = [("x-harness-request", rid), ("x-harness-mode", f"{mode.kind.value}:{mode.at}"),
@@ -442,26 +475,36 @@ class ServerEngine(Engine):
                 live.send("gone", rid=rid)  # whatever happened, nobody reads this stream any more
                 if not answered:  # ``gone`` ends the wait: the connection is in step again
                     news.reply(timeout=deadline_s)
-        # what follows the stream one request at a time, as before batches: a settle waits for the
-        # app's loop to have nothing else to run, which other requests' watches would keep busy
-        with self._after_stream, self.control.lease() as control:
-            control.call("wait", rid=rid, kinds=[AppReturned.__name__, AppException.__name__], timeout=APP_FINISH_S)
-            if mode.wants_closure_watch:
-                self._watch_closure(control, rid, recorder)
-            for event in control.events(rid):
-                recorder.add(event)
-            control.call("forget", rid=rid)
-        operation = self._openapi(route, deadline_s) if route.openapi_path and mode.rules.side_requests else None
-        return recorder.freeze(self.name, path, operation, notes=(f"{self.name} on 127.0.0.1:{self.server.port}",),
-                               mode=mode.key, transport="http/1.1", by_time=True)
+        return rid
 
-    def _watch_closure(self, control: ControlConnection, rid: str, recorder: Recorder) -> None:
-        """The shared closure watch (closure.watch_closure), done through the side channel."""
-        watch_closure(recorder, lambda: control.call("settle", rid=rid),
-                      lambda generation: control.call("gc", rid=rid, generation=generation),
-                      lambda: any(isinstance(e, ResourceClosed) for e in control.events(rid)),
-                      (lambda: control.call("reaped", rid=rid, timeout=REAP_WITHIN_S)["held"])
-                      if self.spec.reaper else None)
+    @staticmethod
+    def _app_finished(control: ControlConnection, rid: str) -> None:
+        """Wait (a bounded while) for the app's call to return or raise."""
+        control.call("wait", rid=rid, kinds=[AppReturned.__name__, AppException.__name__], timeout=APP_FINISH_S)
+
+    @staticmethod
+    def _events(control: ControlConnection, rid: str, recorder: Recorder) -> None:
+        """The app-side events into the trace; the server forgets the request."""
+        for event in control.events(rid):
+            recorder.add(event)
+        control.call("forget", rid=rid)
+
+    def _freeze(self, route: Route, recorder: Recorder, mode: Mode, operation: dict | None = None) -> Trace:
+        return recorder.freeze(self.name, route_path(route.scenario, route.variant, route.path), operation,
+                               notes=(f"{self.name} on 127.0.0.1:{self.server.port}",), mode=mode.key,
+                               transport="http/1.1", by_time=True)
+
+    def _watched(self, control: ControlConnection, rid: str, recorder: Recorder) -> Watched:
+        """A request's closure watch (closure.watch_closures), done through the side channel."""
+        return Watched(recorder, lambda: control.call("settle", rid=rid),
+                       lambda: any(isinstance(e, ResourceClosed) for e in control.events(rid)),
+                       (lambda: control.call("reaped", rid=rid, timeout=REAP_WITHIN_S)["held"])
+                       if self.spec.reaper else None)
+
+    @staticmethod
+    def _collect(control: ControlConnection, rid: str) -> Callable[[int], None]:
+        """A GC in the server process, run on the loop of request ``rid``."""
+        return lambda generation: control.call("gc", rid=rid, generation=generation)
 
     def _openapi(self, route: Route, deadline_s: float) -> dict | None:
         status, body = wire.fetch_body(self.server.port, route_path(route.scenario, route.variant, "/openapi.json"),
