@@ -11,6 +11,7 @@ import threading
 from typing import Callable, Iterator
 
 from ..errors import HarnessError
+from .closure import gc_paused
 
 __all__ = ["Quiet", "QUIET"]
 
@@ -20,7 +21,8 @@ QUIET_WAIT_S = 600.0  # the longest a request waits for a measurement elsewhere 
 class Quiet:
     """Engines at once (``--engine-jobs``), but a timing measurement alone.
 
-    A loop-latency or saturation measurement holds it :meth:`alone`: the other engines, each holding
+    A loop-latency or saturation measurement holds it :meth:`alone` (and the harness's automatic
+    garbage collection is paused meanwhile): the other engines, each holding
     it :meth:`shared` while they judge a case (requests, and the harness's own work between them:
     building routes, judging), finish that case and wait, so the measurement sees the machine as a
     sequential run would (two engines sharing two cores once starved a probe). A waiting measurement
@@ -91,7 +93,8 @@ class Quiet:
                 self._queued -= 1
             self._alone = True
         try:
-            yield
+            with gc_paused():  # nor the harness's own collector: a full one of its heap (every result
+                yield          # so far) holds the GIL for hundreds of ms, a probe's worth
         finally:
             with self._cond:
                 self._alone = False
