@@ -96,6 +96,22 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
 PORT_ATTEMPTS = 3
 
 
+def _connects(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
+        return True
+    except OSError:
+        return False
+
+
+def _answers(port: int) -> bool:
+    """The probe app's trivial route answers 200."""
+    try:
+        return wire.fetch_body(port, "/h/_ping", 2.0)[0] == 200
+    except Exception:  # reset, refused, a broken response: not serving yet (start-up has its deadline)
+        return False
+
+
 class PortTaken(HarnessError):
     """A port chosen free was bound by another process before the server could bind it."""
 
@@ -230,26 +246,26 @@ class ServerProcess:
         return self
 
     def _wait_ready(self) -> None:
-        """Both ports accept connections, and the listeners are the server's own: a connection
-        accepted by another process that happened to take the port would look ready."""
+        """Both ports accept connections, the listeners are the server's own (a connection accepted by
+        another process that happened to take the port would look ready), and the app answers a
+        request: a listening socket alone is the kernel's backlog, not a server serving from it (a
+        first request to granian under load was once reset)."""
         end = time.monotonic() + START_DEADLINE_S
         for port in (self.port, self.control_port):
-            while True:
-                if self.popen.poll() is not None:
-                    if _listening_inodes(port):  # it could not bind: another process has the port
-                        raise PortTaken(f"{self.spec.name}: port {port} was taken by another process")
-                    raise HarnessError(f"{self.spec.name} exited with {self.popen.returncode} while starting:\n"
-                                       + self.log_tail())
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
-                    if _ours(port, self.popen.pid):
-                        break
-                except OSError:
-                    pass
-                if time.monotonic() > end:
-                    raise HarnessError(f"{self.spec.name} did not accept connections on 127.0.0.1:{port} "
-                                       f"within {START_DEADLINE_S:g} s:\n" + self.log_tail())
-                time.sleep(0.02)  # not listening yet (or another process is, until ours binds or exits)
+            self._until(end, port, lambda port=port: _connects(port) and _ours(port, self.popen.pid))
+        self._until(end, self.port, lambda: _answers(self.port))
+
+    def _until(self, end: float, port: int, ready: Callable[[], bool]) -> None:
+        while not ready():
+            if self.popen.poll() is not None:
+                if _listening_inodes(port):  # it could not bind: another process has the port
+                    raise PortTaken(f"{self.spec.name}: port {port} was taken by another process")
+                raise HarnessError(f"{self.spec.name} exited with {self.popen.returncode} while starting:\n"
+                                   + self.log_tail())
+            if time.monotonic() > end:
+                raise HarnessError(f"{self.spec.name} did not accept and answer on 127.0.0.1:{port} "
+                                   f"within {START_DEADLINE_S:g} s:\n" + self.log_tail())
+            time.sleep(0.02)  # not listening or answering yet (or another process is, until ours binds or exits)
 
     def log_tail(self, lines: int = 15) -> str:
         try:
