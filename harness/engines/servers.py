@@ -409,7 +409,7 @@ class ServerEngine(Engine):
         for them all, not once per measurement. The others: :data:`BATCH_THREADS` requests at once,
         each in lock-step with its own producer (``error``: a server leaving the connection open after
         the app failed costs its grace period once per round, not once per variant). ``disconnect``
-        in rounds (:meth:`_cut_round`): each round's streams cut at once, then watched together."""
+        in rounds (:meth:`_round`): each round's streams cut at once, then watched together."""
         if mode.kind is Kind.SHUTDOWN:
             with QUIET.shared():
                 return self._shutdown_batch(items, deadline_s, mode)
@@ -422,48 +422,40 @@ class ServerEngine(Engine):
             return [recorder.freeze(self.name, route.path, mode=mode.key, transport="http/1.1", by_time=True)
                     for route, recorder in items]
         threads = min(BATCH_THREADS.get(mode.kind, 1), len(items))
-
-        def one(route: Route, recorder: Recorder) -> Trace:
-            with QUIET.shared():
-                return self._request(route, recorder, deadline_s, mode)
         with QUIET.lent():
             if mode.kind is Kind.DISCONNECT:
                 return [trace for i in range(0, len(items), threads)
-                        for trace in self._cut_round(items[i:i + threads], deadline_s, mode)]
+                        for trace in self._round(items[i:i + threads], deadline_s, mode)]
             if threads == 1:
-                return [one(route, recorder) for route, recorder in items]
+                return [self._round([item], deadline_s, mode)[0] for item in items]
             with concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="harness-batch") as pool:
-                futures = [pool.submit(one, route, recorder) for route, recorder in items]
-            return [f.result() for f in futures]
+                futures = [pool.submit(self._round, [item], deadline_s, mode) for item in items]
+            return [f.result()[0] for f in futures]
 
-    def _request(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode) -> Trace:
-        rid = self._stream(route, recorder, deadline_s, mode)
-        # what follows the stream one request at a time, as before batches: a settle waits for the
-        # app's loop to have nothing else to run, which other requests' watches would keep busy
-        with self._after_stream, self.control.lease() as control:
-            self._app_finished(control, rid)
-            if mode.wants_closure_watch:
-                watch_closures([self._watched(control, rid, recorder)], self._collect(control, rid))
-            self._events(control, rid, recorder)
-        operation = self._openapi(route, deadline_s) if route.openapi_path and mode.rules.side_requests else None
-        return self._freeze(route, recorder, mode, operation)
-
-    def _cut_round(self, items: list[BatchItem], deadline_s: float, mode: Mode) -> list[Trace]:
-        """Cut streams at once, then watched together (:func:`~harness.engines.closure.watch_closures`):
-        each is seen open or closed before any GC is asked for, so the collection one needs cannot close
-        another's resource unseen, and a reaping server (daphne) lets go of the round's failed apps in
-        one wait of its periodic check instead of one each."""
+    def _round(self, items: list[BatchItem], deadline_s: float, mode: Mode) -> list[Trace]:
+        """Streams at once, then what follows them, watched together
+        (:func:`~harness.engines.closure.watch_closures`): each is seen open or closed before any GC is
+        asked for, so the collection one needs cannot close another's resource unseen, and a reaping
+        server (daphne) lets go of the round's failed apps in one wait of its periodic check instead of
+        one each. What follows the streams is one round at a time: a settle waits for the app's loop to
+        have nothing else to run, which other requests' watches would keep busy."""
         with QUIET.shared():
-            with concurrent.futures.ThreadPoolExecutor(len(items), thread_name_prefix="harness-cut") as pool:
-                rids = list(pool.map(lambda item: self._stream(item[0], item[1], deadline_s, mode), items))
+            if len(items) == 1:
+                rids = [self._stream(*items[0], deadline_s, mode)]
+            else:
+                with concurrent.futures.ThreadPoolExecutor(len(items), thread_name_prefix="harness-cut") as pool:
+                    rids = list(pool.map(lambda item: self._stream(*item, deadline_s, mode), items))
             with self._after_stream, self.control.lease() as control:
                 for rid in rids:
                     self._app_finished(control, rid)
-                watch_closures([self._watched(control, rid, recorder) for rid, (_, recorder) in zip(rids, items)],
-                               self._collect(control, rids[0]))
+                if mode.wants_closure_watch:
+                    watch_closures([self._watched(control, rid, recorder) for rid, (_, recorder) in zip(rids, items)],
+                                   self._collect(control, rids[0]))
                 for rid, (_, recorder) in zip(rids, items):
                     self._events(control, rid, recorder)
-        return [self._freeze(route, recorder, mode) for route, recorder in items]
+            return [self._freeze(route, recorder, mode, self._openapi(route, deadline_s)
+                                 if route.openapi_path and mode.rules.side_requests else None)
+                    for route, recorder in items]
 
     def _stream(self, route: Route, recorder: Recorder, deadline_s: float, mode: Mode) -> str:
         """The request itself, in lock-step with its producer through the side channel; its id."""

@@ -33,8 +33,8 @@ def write(path: Path, info: RunInfo, results: list[Result]) -> None:
     the C encoder (``indent`` alone falls back to the pure-Python one, seconds for a run of every engine)."""
     head = json.dumps(_header(info, results), indent=1, ensure_ascii=True)  # ends with "\n}"
     lines = ",\n".join(json.dumps(r.to_json(), ensure_ascii=True) for r in results)
-    text = f'{head[:-2]},\n "results": [\n{lines}\n ]\n}}\n' if results else f'{head[:-2]},\n "results": []\n}}\n'
-    atomic_write(path, text.encode("ascii"))
+    body = f"[\n{lines}\n ]" if results else "[]"
+    atomic_write(path, f'{head[:-2]},\n "results": {body}\n}}\n'.encode("ascii"))
 
 
 def load(path: Path) -> tuple[dict[str, object], list[Result]]:
