@@ -151,3 +151,27 @@ def test_a_batch_lends_its_cases_share_so_a_measurement_waits_only_for_requests_
     assert order == ["request 1", "measurement", "request 2", "batch done, case holds 1 again",
                      "case done, holds 0"]
     assert quiet._sharing == 0
+
+
+def test_the_longest_engines_start_first_and_their_results_come_back_in_the_engines_order():
+    """Engines at once start by :attr:`Engine.effort`, longest first, so that the one left running
+    alone at the end is a short one; the results keep the order of the engines asked for."""
+    from harness.engines import engine_effort
+
+    session = open_session(Selection(scenarios=["png"], engines=["asgi"], include_page=False),
+                           GateOptions(no_expectations=True))
+    session.engines, session.engine_jobs = ["asgi", "uvicorn", "daphne"], 2
+    assert engine_effort("daphne") > engine_effort("uvicorn") > engine_effort("asgi")
+    started: list[str] = []
+    both_running = threading.Barrier(2, timeout=10)
+
+    def one_engine(name: str) -> list[str]:
+        started.append(name)
+        if name != "asgi":  # the two longest hold both workers until both have started
+            both_running.wait()
+        return [name]
+
+    by_engine = session._run_engines(one_engine)
+    assert sorted(started[:2]) == ["daphne", "uvicorn"] and started[2] == "asgi"
+    assert list(by_engine) == ["asgi", "uvicorn", "daphne"]
+    assert by_engine == {"asgi": ["asgi"], "uvicorn": ["uvicorn"], "daphne": ["daphne"]}

@@ -130,3 +130,47 @@ def test_a_case_a_process_wide_measurement_reads_is_never_batched():
     outcomes = {(r.scenario, r.check): r.outcome for r in results}
     assert outcomes[("large-file", "chunk-order")] is outcomes[("png", "chunk-order")] is Outcome.PASS
     assert outcomes[("large-file", "bounded-memory")] is Outcome.NA  # in-process: the harness holds the bytes
+
+
+def test_a_finished_scenarios_recorders_are_let_go_of_though_fastapi_keeps_its_endpoints(monkeypatch):
+    """FastAPI keeps the endpoints it classified alive (lru caches), and an endpoint's namespace holds
+    its route's source: once a scenario is done, nothing the runner made for its requests (recorder,
+    lock-step gate, events) may stay reachable through it, or a run holds every request to its end."""
+    import gc
+    import weakref
+
+    made: list[tuple[str, weakref.ref]] = []
+    build = Runner._build
+
+    def recording(self, sc, v, mode, recorder):
+        made.append((sc.name, weakref.ref(recorder)))
+        return build(self, sc, v, mode, recorder)
+
+    monkeypatch.setattr(Runner, "_build", recording)
+    alive_when_second_done: list[str] = []
+
+    def progress(case, n, total, got):
+        if case.scenario.name == "second":
+            gc.collect()
+            alive_when_second_done.extend(name for name, ref in made if ref() is not None)
+
+    first, second = scenario("first", chunks=[b"a", b"b", b"c"]), scenario("second", chunks=[b"d", b"e", b"f"])
+    with Runner(AsgiEngine(), get_checks(["chunk-order", "closure-on-disconnect"])) as runner:
+        results = runner.run([Case(first, variant("def-ann-bytes-for-plain")),
+                              Case(second, variant("async-ann-bytes-for-plain"))], progress=progress)
+    assert results and not any(r.outcome is Outcome.ERROR for r in results), results
+    assert [n for n, _ in made].count("first") >= 2  # its normal and its cut request
+    assert "first" not in alive_when_second_done
+    assert "second" in alive_when_second_done  # still its scenario: kept, as twins may read it
+
+
+def test_a_route_asking_for_its_source_after_its_scenario_ended_is_told_so():
+    from harness.probes import LockStep
+    from harness.runner import _Source
+    from harness.trace import Recorder
+
+    recorder = Recorder()
+    source = _Source(scenario("gone", chunks=[b"a"]), recorder, LockStep(recorder, 0.0))
+    source.release()
+    with pytest.raises(RuntimeError, match="scenario has ended"):
+        source("bytes")

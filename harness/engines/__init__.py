@@ -13,7 +13,7 @@ from ..errors import UsageError
 from .base import BatchItem, Engine, EngineSetup
 
 __all__ = ["Engine", "EngineSetup", "BatchItem", "engine", "get_engine", "engine_names", "engine_unavailable",
-           "runs_in_process"]
+           "runs_in_process", "engine_effort"]
 
 _REGISTRY: dict[str, type[Engine]] = {}
 
@@ -49,6 +49,11 @@ def _engine_class(name: str) -> type[Engine]:
 def runs_in_process(name: str) -> bool:
     """Does the engine perform requests in this interpreter (so it must not share it with another)?"""
     return _engine_class(name).in_process
+
+
+def engine_effort(name: str) -> float:
+    """About how long engine ``name`` takes on the whole default selection (:attr:`Engine.effort`)."""
+    return _engine_class(name).effort
 
 
 def engine_unavailable(name: str) -> str | None:

@@ -130,6 +130,7 @@ class AsgiEngine(Engine):
     """In-process, on a long-lived loop; ASGI spec 2.3 unless a mode asks for the 2.4 disconnect style."""
 
     name = "asgi"
+    effort = 14.0
 
     def __init__(self, setup: EngineSetup | None = None, spec_version: str = "2.3") -> None:
         super().__init__(setup)

@@ -42,6 +42,10 @@ class Engine(abc.ABC):
     #: shutdown; every failing stream concurrently, so a server's grace period is paid once): the
     #: runner then hands it every planned route of the kind in one :meth:`perform_batch` call.
     batched_kinds: ClassVar[frozenset[Kind]] = frozenset()
+    #: about how long the whole default selection takes on this engine, in seconds on a 2-core machine
+    #: (README, "How long a run takes"): a run of several engines at once starts the longest first, so
+    #: that what runs alone at its end is a short one. Only the order of work depends on it.
+    effort: ClassVar[float] = 30.0
 
     def __init__(self, setup: EngineSetup | None = None) -> None:
         self.setup = setup or EngineSetup()

@@ -54,8 +54,8 @@ BROKEN_END_S = 1.0  # after the producer failed, the server has this long to end
 REAP_WITHIN_S = 3.0  # a reaping server's periodic check lets go of a failed app's task within this (daphne: 1 s)
 # requests of a batch at once, per kind (a kind not listed: one after another). error: a server
 # leaving broken responses open costs ceil(n/64) x BROKEN_END_S. normal: the round trips between the
-# harness, the server and its side channel overlap, on two cores as well as on more. disconnect: a
-# round of cut streams watched together (a reaping server lets go of its failed apps in one wait).
+# harness, the server and its side channel overlap, on two cores as well as on more. disconnect and
+# error: a round's streams watched together (a reaping server lets go of its failed apps in one wait).
 BATCH_THREADS = {Kind.ERROR: 64, Kind.NORMAL: 8, Kind.DISCONNECT: 8}
 WATCH_THREADS = 64  # a shutdown batch's streams whose events are opened at once, before the SIGTERM
 
@@ -174,6 +174,7 @@ class ServerSpec:
     # check (a Twisted timer) lets go of it and logs the exception on a logger: the closure watch waits
     # for that record, unless the timer is no longer scheduled (see server_app)
     reaper: Reaper | None = None
+    effort: float = 30.0  # Engine.effort
 
     def missing(self) -> str | None:
         absent = [m for m in self.modules if importlib.util.find_spec(m) is None]
@@ -187,22 +188,22 @@ APP = "harness.engines.server_app:app"
 SERVERS: dict[str, ServerSpec] = {s.name: s for s in [
     ServerSpec("uvicorn", ("uvicorn",), "fastapi-stream-harness[uvicorn]", lambda port: [
         PY, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port), "--http", "h11", "--lifespan", "on",
-        "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", str(int(GRACEFUL_S))]),
+        "--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", str(int(GRACEFUL_S))], effort=36),
     ServerSpec("uvicorn-httptools", ("uvicorn", "httptools"), "fastapi-stream-harness[uvicorn]", lambda port: [
         PY, "-m", "uvicorn", APP, "--host", "127.0.0.1", "--port", str(port), "--http", "httptools",
         "--lifespan", "on", "--log-level", "warning", "--no-access-log",
-        "--timeout-graceful-shutdown", str(int(GRACEFUL_S))]),
+        "--timeout-graceful-shutdown", str(int(GRACEFUL_S))], effort=26),
     ServerSpec("hypercorn", ("hypercorn",), "fastapi-stream-harness[hypercorn]", lambda port: [
         PY, "-m", "hypercorn", APP, "--bind", f"127.0.0.1:{port}", "--graceful-timeout", str(int(GRACEFUL_S)),
-        "--log-level", "warning"]),
+        "--log-level", "warning"], effort=38),
     ServerSpec("granian", ("granian",), "fastapi-stream-harness[granian]", lambda port: [
         PY, "-m", "granian", "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--no-ws", "--log-level", "warning", "--workers-kill-timeout", str(int(GRACEFUL_S)), APP]),
+        "--no-ws", "--log-level", "warning", "--workers-kill-timeout", str(int(GRACEFUL_S)), APP], effort=34),
     ServerSpec("daphne", ("daphne",), "fastapi-stream-harness[daphne]", lambda port: [
         PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "-v", "0",
         "--application-close-timeout", str(int(GRACEFUL_S)), APP],
         # Server.application_checker, every second: "Exception inside application", then the task goes
-        reaper=Reaper("daphne.server", "application_checker")),
+        reaper=Reaper("daphne.server", "application_checker"), effort=58),
 ]}
 
 
@@ -407,9 +408,10 @@ class ServerEngine(Engine):
         """``shutdown``: one fresh server, every stream held mid-way, one SIGTERM. A measuring kind:
         one measurement after another, in one turn alone (:data:`QUIET`): the other engines stop once
         for them all, not once per measurement. The others: :data:`BATCH_THREADS` requests at once,
-        each in lock-step with its own producer (``error``: a server leaving the connection open after
-        the app failed costs its grace period once per round, not once per variant). ``disconnect``
-        in rounds (:meth:`_round`): each round's streams cut at once, then watched together."""
+        each in lock-step with its own producer. A kind with a closure watch (``disconnect``,
+        ``error``) in rounds (:meth:`_round`): each round's streams at once, then watched together
+        (``error``: a server leaving the connection open after the app failed costs its grace period
+        once per round, not once per variant)."""
         if mode.kind is Kind.SHUTDOWN:
             with QUIET.shared():
                 return self._shutdown_batch(items, deadline_s, mode)
@@ -423,7 +425,7 @@ class ServerEngine(Engine):
                     for route, recorder in items]
         threads = min(BATCH_THREADS.get(mode.kind, 1), len(items))
         with QUIET.lent():
-            if mode.kind is Kind.DISCONNECT:
+            if mode.wants_closure_watch:
                 return [trace for i in range(0, len(items), threads)
                         for trace in self._round(items[i:i + threads], deadline_s, mode)]
             if threads == 1:
@@ -669,7 +671,7 @@ class _HeldStream:
 
 
 def _register(spec: ServerSpec) -> None:
-    cls = type(f"{spec.name.title().replace('-', '')}Engine", (ServerEngine,), {"spec": spec})
+    cls = type(f"{spec.name.title().replace('-', '')}Engine", (ServerEngine,), {"spec": spec, "effort": spec.effort})
     engine(spec.name)(cls)
 
 
