@@ -4,11 +4,11 @@ CPython 3.11 collects its youngest generation every 700 net allocations of track
 middle one every 10 of those, and the oldest (the whole heap) every 10 middle ones once it grew by
 a quarter. A run's requests allocate events, traces and details by the hundred thousand; most die
 within a case, but at 700 they outlived two young collections and were promoted, so the oldest
-generation kept growing and was collected over and over. A whole ``--engine all`` run made 35 full
-collections, each walking every result so far (158 000 at the end), up to 600 ms each, about 9 s
-in all, holding the GIL: every wire client, lock-step acknowledgement and loop probe of the harness
-waited meanwhile. With a young generation of :data:`YOUNG` a case's garbage dies young: 5 full
-collections in the same run, 2 s in all (README, "How long a run takes").
+generation kept growing and was collected over and over. A whole ``--engine all`` run made 31-39 full
+collections, each walking every result so far (158 000 at the end), up to 655 ms each, 8-10 s in
+all, holding the GIL: every wire client, lock-step acknowledgement and loop probe of the harness
+waited meanwhile. With a young generation of :data:`YOUNG` a case's garbage dies young: 5-6 full
+collections in the same run, 2-3 s in all (README, "How long a run takes").
 
 Verdicts do not depend on when a collection happens: a closure watch pauses automatic collection
 and asks for its own (:mod:`harness.engines.closure`), and a measurement alone pauses it too
