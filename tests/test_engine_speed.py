@@ -135,3 +135,32 @@ def test_a_server_whose_port_another_process_took_starts_again_on_other_ports(mo
     finally:
         proc.stop()
         foreign.close()
+
+
+@pytest.mark.skipif(bool(engine_unavailable("uvicorn")), reason="uvicorn is not installed")
+def test_a_server_whose_port_is_a_clients_source_port_starts_again_on_other_ports(monkeypatch):
+    """The kernel gives a client connection its source port from the range :func:`free_port` draws
+    from: a port chosen free can be an open connection's local port by the time the server binds it.
+    Nothing listens there, yet the bind fails ("address already in use"; seen once in CI as an
+    ``error`` result): the server starts again on other ports."""
+    from harness.engines import servers
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    client = socket.create_connection(listener.getsockname())  # its source port: a port nobody listens on
+    accepted, _ = listener.accept()
+    taken = client.getsockname()[1]
+    assert not servers._listening_inodes(taken) and servers._listening_inodes(taken, listening=False)
+    ports = iter([taken, servers.free_port(), servers.free_port(), servers.free_port()])
+    monkeypatch.setattr(servers, "free_port", lambda: next(ports))
+    config = {"builder": "harness.routes:build_route", "scenarios_dirs": [], "builtin_scenarios": True,
+              "sys_path": [], "lockstep_wait_s": 2.0}
+    proc = servers.ServerProcess(servers.SERVERS["uvicorn"], config).start()
+    try:
+        assert taken not in (proc.port, proc.control_port)
+        assert servers._ours(proc.port, proc.popen.pid)
+    finally:
+        proc.stop()
+        for s in (client, accepted, listener):
+            s.close()

@@ -134,8 +134,10 @@ def _ours(port: int, pgid: int) -> bool:
     return any(f"socket:[{inode}]" in owned for inode in inodes)
 
 
-def _listening_inodes(port: int) -> set[str]:
-    """The socket inodes listening on ``port`` (``/proc/net/tcp``: state 0A is LISTEN)."""
+def _listening_inodes(port: int, listening: bool = True) -> set[str]:
+    """The socket inodes listening on ``port`` (``/proc/net/tcp``: state 0A is LISTEN), or with
+    ``listening=False`` every socket whose local port it is (a client's connection too: the kernel
+    gives clients their source ports from the same range :func:`free_port` draws from)."""
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
@@ -144,7 +146,7 @@ def _listening_inodes(port: int) -> set[str]:
             continue
         for line in lines:
             fields = line.split()
-            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+            if (fields[3] == "0A" or not listening) and int(fields[1].rsplit(":", 1)[1], 16) == port:
                 found.add(fields[9])
     return found
 
@@ -259,8 +261,13 @@ class ServerProcess:
     def _until(self, end: float, port: int, ready: Callable[[], bool]) -> None:
         while not ready():
             if self.popen.poll() is not None:
-                if _listening_inodes(port):  # it could not bind: another process has the port
-                    raise PortTaken(f"{self.spec.name}: port {port} was taken by another process")
+                # it could not bind: another socket has one of its ports (a listener, or a client's
+                # connection whose source port the kernel drew from the same range: maybe gone by now,
+                # so the server's own word counts too)
+                taken = [p for p in (self.port, self.control_port) if _listening_inodes(p, listening=False)]
+                if taken or "address already in use" in self.log_tail().lower():
+                    raise PortTaken(f"{self.spec.name}: port {taken[0] if taken else port} was taken by another "
+                                    "socket")
                 raise HarnessError(f"{self.spec.name} exited with {self.popen.returncode} while starting:\n"
                                    + self.log_tail())
             if time.monotonic() > end:
