@@ -112,6 +112,17 @@ def test_a_batch_requests_only_what_a_check_judges_and_twins_together(monkeypatc
     assert len(twins) == 1 and len(twins[0]) == 2, batches  # both variants' teardown twins at once
 
 
+def _uvicorn_offered(taken: int, monkeypatch):
+    """A uvicorn server process started when the first port it is offered is ``taken``."""
+    from harness.engines import servers
+
+    ports = iter([taken, servers.free_port(), servers.free_port(), servers.free_port()])
+    monkeypatch.setattr(servers, "free_port", lambda: next(ports))
+    config = {"builder": "harness.routes:build_route", "scenarios_dirs": [], "builtin_scenarios": True,
+              "sys_path": [], "lockstep_wait_s": 2.0}
+    return servers.ServerProcess(servers.SERVERS["uvicorn"], config).start()
+
+
 @pytest.mark.skipif(bool(engine_unavailable("uvicorn")), reason="uvicorn is not installed")
 def test_a_server_whose_port_another_process_took_starts_again_on_other_ports(monkeypatch):
     """Between choosing a free port and the server binding it, another process (another run on the
@@ -123,11 +134,7 @@ def test_a_server_whose_port_another_process_took_starts_again_on_other_ports(mo
     foreign.bind(("127.0.0.1", 0))
     foreign.listen()
     taken = foreign.getsockname()[1]
-    ports = iter([taken, servers.free_port(), servers.free_port(), servers.free_port()])
-    monkeypatch.setattr(servers, "free_port", lambda: next(ports))
-    config = {"builder": "harness.routes:build_route", "scenarios_dirs": [], "builtin_scenarios": True,
-              "sys_path": [], "lockstep_wait_s": 2.0}
-    proc = servers.ServerProcess(servers.SERVERS["uvicorn"], config).start()
+    proc = _uvicorn_offered(taken, monkeypatch)
     try:
         assert taken not in (proc.port, proc.control_port)
         assert servers._ours(proc.port, proc.popen.pid) and servers._ours(proc.control_port, proc.popen.pid)
@@ -152,11 +159,7 @@ def test_a_server_whose_port_is_a_clients_source_port_starts_again_on_other_port
     accepted, _ = listener.accept()
     taken = client.getsockname()[1]
     assert not servers._listening_inodes(taken) and servers._listening_inodes(taken, listening=False)
-    ports = iter([taken, servers.free_port(), servers.free_port(), servers.free_port()])
-    monkeypatch.setattr(servers, "free_port", lambda: next(ports))
-    config = {"builder": "harness.routes:build_route", "scenarios_dirs": [], "builtin_scenarios": True,
-              "sys_path": [], "lockstep_wait_s": 2.0}
-    proc = servers.ServerProcess(servers.SERVERS["uvicorn"], config).start()
+    proc = _uvicorn_offered(taken, monkeypatch)
     try:
         assert taken not in (proc.port, proc.control_port)
         assert servers._ours(proc.port, proc.popen.pid)
