@@ -158,7 +158,7 @@ def test_a_server_whose_port_is_a_clients_source_port_starts_again_on_other_port
     client = socket.create_connection(listener.getsockname())  # its source port: a port nobody listens on
     accepted, _ = listener.accept()
     taken = client.getsockname()[1]
-    assert not servers._listening_inodes(taken) and servers._listening_inodes(taken, listening=False)
+    assert not servers._socket_inodes(taken) and servers._socket_inodes(taken, listening=False)
     proc = _uvicorn_offered(taken, monkeypatch)
     try:
         assert taken not in (proc.port, proc.control_port)

@@ -70,8 +70,14 @@ def _stream_intact(trace, scenario, what: str) -> None:
                       detail=trace.failure_cause or "")
 
 
+def _traced(twins, context: str, mode: str) -> list:
+    """The traces of the twins with ``context`` around the route, in ``mode`` (none on an engine that
+    cannot perform that mode)."""
+    return [t for v, t in twins if v.context == context and t is not None and t.mode.startswith(mode)]
+
+
 def _twin(twins, context: str, mode: str = "normal"):
-    found = [t for v, t in twins if v.context == context and t is not None and t.mode.startswith(mode)]
+    found = _traced(twins, context, mode)
     if not found:
         raise NotApplicable(f"no {context!r} twin in mode {mode!r} on this engine")
     return found
@@ -344,8 +350,8 @@ def cancellable(trace, scenario, variant, twins):
     awaiting stream's call (the variant itself, in the same shutdown) (``n/a`` in-process: no server
     to stop)."""
     notes = [_stopped_on_disconnect(got) for got in _twin(twins, "never-awaits", "disconnect")]
-    shut = [t for v, t in twins if v.context == "never-awaits-until-stopped" and t is not None]
-    control = next((t for v, t in twins if v.context == "" and t is not None and t.mode.startswith("shutdown")), None)
-    notes += [_stopped_on_shutdown(got, control) for got in shut] or [
+    control = next(iter(_traced(twins, "", "shutdown")), None)  # the variant itself: its call awaits
+    notes += [_stopped_on_shutdown(got, control) for got in _traced(twins, "never-awaits-until-stopped", "shutdown")
+              ] or [
         "[shutdown] n/a on this engine: there is no server process to stop"]
     return "; ".join(notes)

@@ -13,7 +13,7 @@ from ..errors import UsageError
 from .base import BatchItem, Engine, EngineSetup
 
 __all__ = ["Engine", "EngineSetup", "BatchItem", "engine", "get_engine", "engine_names", "engine_unavailable",
-           "runs_in_process", "engine_effort"]
+           "engine_effort"]
 
 _REGISTRY: dict[str, type[Engine]] = {}
 
@@ -44,11 +44,6 @@ def _engine_class(name: str) -> type[Engine]:
     if name not in _REGISTRY:
         raise UsageError(f"unknown engine {name!r}; engines are: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
-
-
-def runs_in_process(name: str) -> bool:
-    """Does the engine perform requests in this interpreter (so it must not share it with another)?"""
-    return _engine_class(name).in_process
 
 
 def engine_effort(name: str) -> float:

@@ -120,7 +120,7 @@ def _ours(port: int, pgid: int) -> bool:
     """Is the listener on 127.0.0.1:``port`` a socket of a process in the group ``pgid`` (the server
     and its workers)? Read from /proc (Linux); elsewhere assumed so."""
     try:
-        inodes = _listening_inodes(port)
+        inodes = _socket_inodes(port)
         owned = set()
         for pid in (e for e in os.listdir("/proc") if e.isdigit()):
             try:
@@ -134,8 +134,8 @@ def _ours(port: int, pgid: int) -> bool:
     return any(f"socket:[{inode}]" in owned for inode in inodes)
 
 
-def _listening_inodes(port: int, listening: bool = True) -> set[str]:
-    """The socket inodes listening on ``port`` (``/proc/net/tcp``: state 0A is LISTEN), or with
+def _socket_inodes(port: int, listening: bool = True) -> set[str]:
+    """The inodes of the sockets listening on ``port`` (``/proc/net/tcp``: state 0A is LISTEN), or with
     ``listening=False`` every socket whose local port it is (a client's connection too: the kernel
     gives clients their source ports from the same range :func:`free_port` draws from)."""
     found = set()
@@ -176,7 +176,7 @@ class ServerSpec:
     # check (a Twisted timer) lets go of it and logs the exception on a logger: the closure watch waits
     # for that record, unless the timer is no longer scheduled (see server_app)
     reaper: Reaper | None = None
-    effort: float = 30.0  # Engine.effort
+    effort: float = Engine.effort  # Engine.effort: about how long the default selection takes on it
 
     def missing(self) -> str | None:
         absent = [m for m in self.modules if importlib.util.find_spec(m) is None]
@@ -264,7 +264,7 @@ class ServerProcess:
                 # it could not bind: another socket has one of its ports (a listener, or a client's
                 # connection whose source port the kernel drew from the same range: maybe gone by now,
                 # so the server's own word counts too)
-                taken = [p for p in (self.port, self.control_port) if _listening_inodes(p, listening=False)]
+                taken = [p for p in (self.port, self.control_port) if _socket_inodes(p, listening=False)]
                 if taken or "address already in use" in self.log_tail().lower():
                     raise PortTaken(f"{self.spec.name}: port {taken[0] if taken else port} was taken by another "
                                     "socket")
